@@ -1,0 +1,173 @@
+"""One typed settings object for the whole project.
+
+Every setting is a field of :class:`Settings`. Its value comes, in order of precedence, from a
+CLI flag (``--kafka-port``), an environment variable (``CXSTREAM_KAFKA_PORT``) or the default.
+Values are validated when loaded; an invalid one raises :class:`ConfigError` naming the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from cxstream.errors import ConfigError
+
+ENV_PREFIX = "CXSTREAM_"
+
+
+def _setting(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] = (),
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> Any:
+    """Declare a setting: its default, its help text, and optional bounds or choices."""
+    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum}
+    return field(default=default, metadata=meta)
+
+
+def _port(default: int, help: str) -> Any:
+    """Declare a TCP port setting."""
+    return _setting(default, help, minimum=1, maximum=65535)
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cxstream"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob cxstream has, with its default. Load with :meth:`Settings.load`."""
+
+    # --- where clients connect -------------------------------------------------------------
+    kafka_bootstrap: str = _setting(
+        "", "Kafka bootstrap servers (host:port,...); empty = the local stack's 127.0.0.1:<kafka_port>"
+    )
+    clickhouse_host: str = _setting("127.0.0.1", "ClickHouse host for the native protocol")
+    clickhouse_user: str = _setting("default", "ClickHouse user")
+    clickhouse_password: str = _setting("", "ClickHouse password")
+    clickhouse_database: str = _setting("cx", "ClickHouse database holding cxstream's tables and views")
+
+    # --- the local stack (cxstream stack up) -----------------------------------------------
+    kafka_port: int = _port(9092, "Kafka broker port of the local stack")
+    kafka_controller_port: int = _port(9093, "KRaft controller port of the local stack")
+    kafka_version: str = _setting("3.9.1", "Apache Kafka release fetched from Maven Central")
+    kafka_heap: str = _setting("512m", "Java heap (-Xmx) of the local Kafka broker")
+    clickhouse_port: int = _port(9000, "ClickHouse native protocol port")
+    clickhouse_http_port: int = _port(8123, "ClickHouse HTTP port")
+    partitions: int = _setting(6, "Partitions of the contract topics (inputs are co-partitioned)", minimum=1)
+    state_dir: Path = _setting(Path(".cxstream"), "Folder for the local stack's data, logs and pid files")
+    cache_dir: Path = _setting(
+        _default_cache_dir(), "Folder for downloads reused across clones (the Kafka jars)"
+    )
+    start_timeout: int = _setting(90, "Seconds to wait for Kafka or ClickHouse to answer", minimum=1)
+
+    # --- logs -------------------------------------------------------------------------------
+    log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"))
+    log_format: str = _setting(
+        "auto", "Log format: json, console, or auto (console on a TTY)", choices=("auto", "json", "console")
+    )
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """Where Kafka clients connect: the configured servers or the local stack's broker."""
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Build settings from CLI overrides, then ``CXSTREAM_*`` env vars, then defaults."""
+        environ = os.environ if environ is None else environ
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            env_name = ENV_PREFIX + f.name.upper()
+            if f.name in overrides:
+                raw, source = overrides[f.name], f"--{f.name.replace('_', '-')}"
+            elif env_name in environ:
+                raw, source = environ[env_name], env_name
+            else:
+                continue
+            values[f.name] = _convert(raw, hints[f.name], source, f.metadata)
+        return cls(**values)
+
+    def describe(self) -> dict[str, str]:
+        """Settings as strings for logs and ``status``, with secrets masked."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = "***" if "password" in f.name and value else str(value)
+        return out
+
+
+def env_var(name: str) -> str:
+    """The environment variable that sets the field ``name``."""
+    return ENV_PREFIX + name.upper()
+
+
+def setting_fields() -> list[dataclasses.Field[Any]]:
+    """The declared settings, for generating CLI flags and docs."""
+    return list(dataclasses.fields(Settings))
+
+
+def _convert(raw: Any, kind: Any, source: str, meta: Mapping[str, Any]) -> Any:
+    converters: dict[Any, Callable[[Any], Any]] = {int: _to_int, str: str, Path: _to_path, bool: _to_bool}
+    converter = converters.get(kind)
+    if converter is None:  # pragma: no cover - a new field type needs a converter here
+        raise ConfigError(f"{source}: no converter for type {kind!r}")
+    try:
+        value = converter(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source} must be {_kind_name(kind)}, got {raw!r}") from None
+    choices = meta.get("choices") or ()
+    if choices and value not in choices:
+        raise ConfigError(f"{source} must be one of {', '.join(choices)}; got {value!r}")
+    minimum = meta.get("minimum")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{source} must be at least {minimum}, got {value!r}")
+    maximum = meta.get("maximum")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{source} must be at most {maximum}, got {value!r}")
+    return value
+
+
+def _to_int(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    if isinstance(raw, int):
+        return raw
+    return int(str(raw).strip())
+
+
+def _to_path(raw: Any) -> Path:
+    text = str(raw).strip()
+    if not text:
+        raise ValueError(raw)
+    return Path(text).expanduser()
+
+
+def _to_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(raw)
+
+
+def _kind_name(kind: Any) -> str:
+    return {int: "an integer", Path: "a non-empty path", bool: "true or false"}.get(kind, "a string")

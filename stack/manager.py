@@ -1,0 +1,76 @@
+"""``up``, ``down`` and ``status`` over the stack's two servers.
+
+``up`` is idempotent and reports what it started, so a caller (the test suite) can stop exactly
+that and leave alone a stack somebody else brought up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cxstream.config import Settings
+from cxstream.logs import get_logger
+from cxstream.stack.clickhouse import ClickHouseServer
+from cxstream.stack.kafka import KafkaBroker
+from cxstream.stack.topics import ensure_topics
+
+log = get_logger(__name__)
+
+
+@dataclass
+class StackStatus:
+    """What runs, where, and (after ``up``) what this call started."""
+
+    running: dict[str, bool]
+    where: dict[str, str]
+    started: list[str] = field(default_factory=list)
+    topics: dict[str, int] = field(default_factory=dict)
+    clickhouse_version: str | None = None
+
+    @property
+    def all_running(self) -> bool:
+        return all(self.running.values())
+
+
+class Stack:
+    """The local Kafka broker and ClickHouse server of one state folder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.kafka = KafkaBroker(settings)
+        self.clickhouse = ClickHouseServer(settings)
+
+    def up(self) -> StackStatus:
+        """Install what is missing, start what is not running, create the topics."""
+        started = []
+        if self.kafka.start():
+            started.append(self.kafka.name)
+        try:
+            if self.clickhouse.start():
+                started.append(self.clickhouse.name)
+            topics = ensure_topics(self.settings)
+        except BaseException:
+            # Leave nothing half-up that this call started.
+            if self.kafka.name in started:
+                self.kafka.stop()
+            raise
+        status = self.status()
+        status.started = started
+        status.topics = topics
+        return status
+
+    def down(self, components: list[str] | None = None) -> list[str]:
+        """Stop the given components (default: both) if ours run; return those stopped."""
+        wanted = components or [self.clickhouse.name, self.kafka.name]
+        stopped = []
+        for server in (self.clickhouse, self.kafka):
+            if server.name in wanted and server.stop():
+                stopped.append(server.name)
+        return stopped
+
+    def status(self) -> StackStatus:
+        return StackStatus(
+            running={s.name: s.is_running() for s in (self.kafka, self.clickhouse)},
+            where={s.name: s.describe() for s in (self.kafka, self.clickhouse)},
+            clickhouse_version=self.clickhouse.version() if self.clickhouse.is_running() else None,
+        )
