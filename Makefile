@@ -1,0 +1,52 @@
+# cxstream: the two commands a newcomer runs are `make demo` and `make test`.
+# Everything else here is what they call. Settings come from CXSTREAM_* env vars (see README).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The venv is rebuilt when the declared or locked dependencies change.
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help install stack-up stack-down stack-status test unit integration typecheck demo bench faults clean
+
+help:
+	@echo "make demo    install, start Kafka + ClickHouse, run the pipeline on generated traffic"
+	@echo "make test    the whole suite on the real local stack (started and stopped as needed)"
+	@echo "make install the virtualenv in $(VENV) with the locked dependency set"
+	@echo "make stack-up | stack-down | stack-status"
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml requirements/lock.txt
+	@command -v $(PYTHON) >/dev/null || { echo "cxstream: $(PYTHON) not found: install Python 3.11+"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements/lock.txt -e '.[dev]'
+	@touch $@
+
+stack-up: install
+	$(BIN)/cxstream stack up
+
+stack-down: install
+	$(BIN)/cxstream stack down
+
+stack-status: install
+	$(BIN)/cxstream stack status
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+# The suite's session fixtures start Kafka and ClickHouse when they are not running and stop
+# exactly what they started at the end, also when tests fail.
+test: install typecheck
+	$(BIN)/python -m pytest
+
+demo: install
+	$(BIN)/python scripts/demo.py
+
+clean:
+	-$(BIN)/cxstream stack down
+	rm -rf .cxstream .pytest_cache .mypy_cache
