@@ -62,9 +62,10 @@ def main(ctx: click.Context, **overrides: Any) -> None:
 
 
 def _register_subcommands() -> None:
-    from cxstream.stack.cli import stack
+    from cxstream.stack.cli import stack, topics
 
     main.add_command(stack)
+    main.add_command(topics)
 
 
 _register_subcommands()

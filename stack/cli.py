@@ -6,6 +6,7 @@ import click
 
 from cxstream.config import Settings
 from cxstream.stack.manager import Stack, StackStatus
+from cxstream.stack.topics import ensure_topics
 
 
 @click.group()
@@ -49,3 +50,16 @@ def _print_status(status: StackStatus) -> None:
         click.echo(f"{name:<11} {state:<8} {status.where[name]}")
     if status.clickhouse_version:
         click.echo(f"clickhouse version {status.clickhouse_version}")
+
+
+@click.group()
+def topics() -> None:
+    """The contract's Kafka topics."""
+
+
+@topics.command()
+@click.pass_obj
+def ensure(settings: Settings) -> None:
+    """Create the contract's topics where missing (on any cluster, e.g. in docker compose)."""
+    for topic, partitions in sorted(ensure_topics(settings).items()):
+        click.echo(f"{topic}: {partitions} partitions")

@@ -1,0 +1,1 @@
+"""ClickHouse: migrations, the batched writer, and the queries behind views and reports."""
