@@ -1,0 +1,94 @@
+"""Answer counts and what is derived from them: responses, mean, pct_positive, Wilson interval.
+
+Counts are the only thing ever added up (across minutes, partitions, channels); means and
+percentages are derived from summed counts, never averaged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cxstream.vocabulary import MAX_ANSWER, MIN_ANSWER, POSITIVE_ANSWER
+
+#: z for a two-sided 95% interval.
+Z_95 = 1.959963984540054
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCounts:
+    """How many answers of 1, 2, 3, 4 and 5 one cell (window, agency, service, channel, domain) has."""
+
+    count_1: int = 0
+    count_2: int = 0
+    count_3: int = 0
+    count_4: int = 0
+    count_5: int = 0
+
+    @classmethod
+    def of(cls, answers: Iterable[int]) -> AnswerCounts:
+        """Counts of a sequence of answers (each 1..5)."""
+        tally = [0] * (MAX_ANSWER - MIN_ANSWER + 1)
+        for answer in answers:
+            if not MIN_ANSWER <= answer <= MAX_ANSWER:
+                raise ValueError(f"answer {answer} is outside {MIN_ANSWER}..{MAX_ANSWER}")
+            tally[answer - MIN_ANSWER] += 1
+        return cls(*tally)
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.count_1, self.count_2, self.count_3, self.count_4, self.count_5)
+
+    def add(self, answer: int) -> AnswerCounts:
+        """These counts with one more answer."""
+        return self + AnswerCounts.of((answer,))
+
+    def __add__(self, other: AnswerCounts) -> AnswerCounts:
+        return AnswerCounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    @property
+    def responses(self) -> int:
+        return sum(self.as_tuple())
+
+    @property
+    def positives(self) -> int:
+        return sum(self.as_tuple()[POSITIVE_ANSWER - MIN_ANSWER :])
+
+    @property
+    def mean(self) -> float:
+        """Answer-weighted mean (A-11's 'point scale' before rounding); 0.0 with no responses."""
+        n = self.responses
+        if n == 0:
+            return 0.0
+        return sum(value * count for value, count in zip(range(MIN_ANSWER, MAX_ANSWER + 1), self.as_tuple())) / n
+
+    @property
+    def pct_positive(self) -> float:
+        """100 × answers of 4 or 5 / responses; 0.0 with no responses."""
+        n = self.responses
+        return 0.0 if n == 0 else 100.0 * self.positives / n
+
+    def wilson_interval(self, z: float = Z_95) -> tuple[float, float]:
+        """Wilson score interval of pct_positive, in percent; (0, 100) with no responses."""
+        return wilson_interval(self.positives, self.responses, z)
+
+
+def wilson_interval(positives: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score interval for a proportion positives/n, in percent (0..100)."""
+    if n <= 0:
+        return (0.0, 100.0)
+    if not 0 <= positives <= n:
+        raise ValueError(f"positives {positives} must be within 0..{n}")
+    p = positives / n
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = (z / (1 + z2 / n)) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return (max(0.0, 100.0 * (centre - half)), min(100.0, 100.0 * (centre + half)))
+
+
+def sum_counts(cells: Iterable[AnswerCounts]) -> AnswerCounts:
+    """The counts of several cells together (rolling windows, channel totals)."""
+    total = AnswerCounts()
+    for cell in cells:
+        total = total + cell
+    return total
