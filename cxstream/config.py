@@ -69,6 +69,22 @@ class Settings:
     )
     start_timeout: int = _setting(90, "Seconds to wait for Kafka or ClickHouse to answer", minimum=1)
 
+    # --- the worker (cxstream worker) ------------------------------------------------------
+    worker_id: str = _setting("cxstream", "Faust app id: workers with the same id share the work")
+    join_wait_seconds: int = _setting(600, "How long a feedback waits for its touchpoint", minimum=0)
+    touchpoint_retention_seconds: int = _setting(
+        7 * 86400, "How long touchpoints are kept for the join", minimum=60
+    )
+    dedupe_horizon_seconds: int = _setting(7 * 86400, "How long a feedback_id is remembered", minimum=60)
+    window_retention_seconds: int = _setting(
+        48 * 3600, "How long a window's state accepts late feedback", minimum=60
+    )
+    emit_interval_ms: int = _setting(1000, "At most one score update per window per interval", minimum=10)
+    alert_threshold_pct: int = _setting(
+        60, "Alert when a rolling 15-minute pct_positive falls below this", minimum=0, maximum=100
+    )
+    alert_min_responses: int = _setting(30, "Responses needed before a rolling score may alert", minimum=1)
+
     # --- logs -------------------------------------------------------------------------------
     log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"))
     log_format: str = _setting(

@@ -1,0 +1,115 @@
+"""Joining feedback to its touchpoint, in any arrival order.
+
+Pure logic over two mappings (the worker backs them with changelogged Faust tables):
+``touchpoints`` (touchpoint_id -> attribution) and ``pending`` (touchpoint_id -> feedback waiting
+for that touchpoint). A feedback whose touchpoint is known is attributed at once; one that comes
+first waits until its touchpoint arrives or ``join_wait_ms`` passes, then falls back to its own
+agency/service/channel, else ``unknown``. Nothing is ever dropped for lack of a touchpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+
+from cxstream.vocabulary import UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who served the customer: the cell a feedback's answers are scored in."""
+
+    agency: str
+    service: str
+    channel: str
+
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTouchpoint:
+    """What the join keeps of a touchpoint."""
+
+    attribution: Attribution
+    occurred_at: int  # UTC epoch ms
+    stored_at: int  # wall-clock ms when the worker stored it (for retention)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinInput:
+    """The parts of a feedback the join needs, plus the whole record to carry through."""
+
+    feedback_id: str
+    touchpoint_id: str | None
+    own: Attribution  # the feedback's own agency/service/channel, ``unknown`` where absent
+    received_at: int  # wall-clock ms when the worker first saw it (starts the join wait)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    """A feedback with the cell it is scored in; ``matched`` when its touchpoint attributed it."""
+
+    feedback_id: str
+    attribution: Attribution
+    matched: bool
+    waited_ms: int
+
+
+class Join:
+    """The join's state transitions. Idempotent: replaying an input yields the same outputs."""
+
+    def __init__(
+        self,
+        touchpoints: MutableMapping[str, StoredTouchpoint],
+        pending: MutableMapping[str, tuple[JoinInput, ...]],
+        join_wait_ms: int,
+    ) -> None:
+        self.touchpoints = touchpoints
+        self.pending = pending
+        self.join_wait_ms = join_wait_ms
+
+    def on_touchpoint(self, touchpoint_id: str, stored: StoredTouchpoint, now_ms: int) -> list[JoinResult]:
+        """Remember a touchpoint (the first one wins) and release the feedback waiting for it."""
+        known = self.touchpoints.get(touchpoint_id)
+        if known is None:
+            self.touchpoints[touchpoint_id] = stored
+            known = stored
+        waiting = self.pending.pop(touchpoint_id, ())
+        return [JoinResult(f.feedback_id, known.attribution, True, now_ms - f.received_at) for f in waiting]
+
+    def on_feedback(self, feedback: JoinInput, now_ms: int) -> JoinResult | None:
+        """Attribute a feedback now, or buffer it (None) until its touchpoint or the deadline."""
+        if feedback.touchpoint_id is None:
+            return JoinResult(feedback.feedback_id, feedback.own, False, 0)
+        known = self.touchpoints.get(feedback.touchpoint_id)
+        if known is not None:
+            return JoinResult(feedback.feedback_id, known.attribution, True, 0)
+        if self.join_wait_ms == 0:
+            return self._fallback(feedback, now_ms)
+        waiting = self.pending.get(feedback.touchpoint_id, ())
+        if any(f.feedback_id == feedback.feedback_id for f in waiting):
+            return None  # a replay or a retry of a feedback already waiting
+        self.pending[feedback.touchpoint_id] = (*waiting, feedback)
+        return None
+
+    def expire(self, now_ms: int) -> list[JoinResult]:
+        """Release, with their fallback attribution, feedback that waited ``join_wait_ms`` or more."""
+        released: list[JoinResult] = []
+        for touchpoint_id, waiting in list(self.pending.items()):
+            due = tuple(f for f in waiting if now_ms - f.received_at >= self.join_wait_ms)
+            if not due:
+                continue
+            keep = tuple(f for f in waiting if f not in due)
+            if keep:
+                self.pending[touchpoint_id] = keep
+            else:
+                del self.pending[touchpoint_id]
+            released.extend(self._fallback(f, now_ms) for f in due)
+        return released
+
+    def _fallback(self, feedback: JoinInput, now_ms: int) -> JoinResult:
+        return JoinResult(feedback.feedback_id, feedback.own, False, now_ms - feedback.received_at)
+
+
+def own_attribution(agency: str | None, service: str | None, channel: str | None) -> Attribution:
+    """A feedback's own attribution, ``unknown`` for each part it does not carry."""
+    return Attribution(agency or UNKNOWN, service or UNKNOWN, channel or UNKNOWN)

@@ -1,0 +1,96 @@
+"""The join of feedback to touchpoints, in every arrival order."""
+
+from __future__ import annotations
+
+import pytest
+
+from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
+
+PHONE = Attribution("VA", "disability-claims", "phone")
+WEB = Attribution("VA", "disability-claims", "website")
+WAIT = 600_000
+
+
+def _join(wait: int = WAIT) -> Join:
+    return Join({}, {}, wait)
+
+
+def _tp(attribution: Attribution = PHONE) -> StoredTouchpoint:
+    return StoredTouchpoint(attribution, occurred_at=1_000, stored_at=1_000)
+
+
+def _fb(feedback_id: str, touchpoint_id: str | None = "tp-1", own: Attribution | None = None,
+        received_at: int = 0) -> JoinInput:
+    return JoinInput(feedback_id, touchpoint_id, own or own_attribution(None, None, None), received_at)
+
+
+def test_feedback_after_its_touchpoint_is_attributed_at_once() -> None:
+    join = _join()
+    assert join.on_touchpoint("tp-1", _tp(), now_ms=0) == []
+    assert join.on_feedback(_fb("fb-1"), now_ms=5) == JoinResult("fb-1", PHONE, True, 0)
+
+
+def test_feedback_before_touchpoint_is_joined_when_it_arrives() -> None:
+    join = _join()
+    assert join.on_feedback(_fb("fb-1", received_at=100), now_ms=100) is None
+    assert join.on_feedback(_fb("fb-2", received_at=200), now_ms=200) is None
+    released = join.on_touchpoint("tp-1", _tp(), now_ms=1_100)
+    assert released == [JoinResult("fb-1", PHONE, True, 1_000), JoinResult("fb-2", PHONE, True, 900)]
+    assert join.pending == {}
+
+
+def test_feedback_waiting_past_join_wait_falls_back_to_its_own_attribution() -> None:
+    join = _join()
+    join.on_feedback(_fb("fb-1", own=WEB, received_at=0), now_ms=0)
+    assert join.expire(now_ms=WAIT - 1) == []
+    assert join.expire(now_ms=WAIT) == [JoinResult("fb-1", WEB, False, WAIT)]
+    assert join.pending == {}
+    # The touchpoint arriving later releases nothing twice.
+    assert join.on_touchpoint("tp-1", _tp(), now_ms=WAIT + 5) == []
+
+
+@pytest.mark.parametrize(
+    ("agency", "service", "channel", "expected"),
+    [
+        (None, None, None, Attribution("unknown", "unknown", "unknown")),
+        ("VA", None, "phone", Attribution("VA", "unknown", "phone")),
+        ("VA", "disability-claims", "phone", PHONE),
+    ],
+)
+def test_fallback_uses_unknown_for_each_missing_part(
+    agency: str | None, service: str | None, channel: str | None, expected: Attribution
+) -> None:
+    join = _join()
+    join.on_feedback(_fb("fb-1", own=own_attribution(agency, service, channel)), now_ms=0)
+    [result] = join.expire(now_ms=WAIT)
+    assert result.attribution == expected and not result.matched
+
+
+def test_only_due_feedback_expires_and_the_rest_keeps_waiting() -> None:
+    join = _join()
+    join.on_feedback(_fb("fb-old", received_at=0), now_ms=0)
+    join.on_feedback(_fb("fb-new", received_at=WAIT // 2), now_ms=WAIT // 2)
+    assert [r.feedback_id for r in join.expire(now_ms=WAIT)] == ["fb-old"]
+    assert [r.feedback_id for r in join.on_touchpoint("tp-1", _tp(), now_ms=WAIT + 1)] == ["fb-new"]
+
+
+def test_direct_survey_without_touchpoint_uses_its_own_attribution_unmatched() -> None:
+    assert _join().on_feedback(_fb("fb-1", touchpoint_id=None, own=WEB), now_ms=0) == JoinResult("fb-1", WEB, False, 0)
+
+
+def test_first_touchpoint_wins_over_a_later_one_with_the_same_id() -> None:
+    join = _join()
+    join.on_touchpoint("tp-1", _tp(PHONE), now_ms=0)
+    join.on_touchpoint("tp-1", _tp(WEB), now_ms=1)
+    assert join.on_feedback(_fb("fb-1"), now_ms=2) == JoinResult("fb-1", PHONE, True, 0)
+
+
+def test_a_replayed_waiting_feedback_is_buffered_once() -> None:
+    join = _join()
+    join.on_feedback(_fb("fb-1"), now_ms=0)
+    join.on_feedback(_fb("fb-1"), now_ms=1)
+    assert len(join.on_touchpoint("tp-1", _tp(), now_ms=2)) == 1
+
+
+def test_zero_join_wait_falls_back_immediately() -> None:
+    assert _join(wait=0).on_feedback(_fb("fb-1", own=WEB), now_ms=0) == JoinResult("fb-1", WEB, False, 0)
