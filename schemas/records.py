@@ -1,0 +1,125 @@
+"""Typed records of the contract. Times are UTC epoch milliseconds, as on the wire.
+
+Field names are the contract's (and the Avro schemas'), so a decoded datum becomes a record with
+``Touchpoint(**datum)`` and a record becomes a datum with :meth:`to_avro`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+
+class _Record:
+    """Shared conversion to an Avro datum (a plain dict, fast: no deep copy)."""
+
+    avro_name: ClassVar[str]
+    __slots__ = ()
+
+    def to_avro(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _field_names(type(self))}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class Touchpoint(_Record):
+    """A customer was served."""
+
+    avro_name: ClassVar[str] = "Touchpoint"
+    touchpoint_id: str
+    occurred_at: int
+    agency: str
+    service: str
+    channel: str
+    outcome: str | None = None
+    wait_seconds: int | None = None
+    handle_seconds: int | None = None
+    survey_offered: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback(_Record):
+    """A survey answer: domain -> answer 1..5."""
+
+    avro_name: ClassVar[str] = "Feedback"
+    feedback_id: str
+    submitted_at: int
+    answers: dict[str, int]
+    touchpoint_id: str | None = None
+    comment: str | None = None
+    agency: str | None = None
+    service: str | None = None
+    channel: str | None = None
+
+    @property
+    def kafka_key(self) -> bytes:
+        """The contract's key: touchpoint_id, or feedback_id when there is none."""
+        return (self.touchpoint_id or self.feedback_id).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class DomainScore(_Record):
+    """The latest state of one window's score for one domain."""
+
+    avro_name: ClassVar[str] = "DomainScore"
+    window_start: int
+    window_seconds: int
+    agency: str
+    service: str
+    channel: str
+    domain: str
+    responses: int
+    count_1: int
+    count_2: int
+    count_3: int
+    count_4: int
+    count_5: int
+    mean: float
+    pct_positive: float
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alert(_Record):
+    """A rolling score crossed its threshold (firing) or recovered (resolved)."""
+
+    avro_name: ClassVar[str] = "Alert"
+    agency: str
+    service: str
+    domain: str
+    state: str
+    pct_positive: float
+    responses: int
+    threshold: float
+    min_responses: int
+    window_end: int
+    raised_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter(_Record):
+    """Input that could not be used, with why, and its original bytes."""
+
+    avro_name: ClassVar[str] = "DeadLetter"
+    source_topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    reason: str
+    detail: str
+    received_at: int
+    raw: bytes
+
+
+def touchpoint_key(touchpoint: Touchpoint) -> bytes:
+    """The contract's key of a touchpoint."""
+    return touchpoint.touchpoint_id.encode()

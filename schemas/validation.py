@@ -1,0 +1,285 @@
+"""The contract's rules, checked the same way at every entry point (CLI, gateway, worker).
+
+``touchpoint_from_json`` / ``feedback_from_json`` read the JSON form (RFC 3339 times);
+``check_touchpoint`` / ``check_feedback`` check records decoded from Avro, since producers
+outside the project are not trusted. Every broken rule is reported, each with its field and code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from cxstream.schemas.errors import FieldError, ValidationError
+from cxstream.schemas.records import Feedback, Touchpoint
+from cxstream.vocabulary import CHANNELS, DOMAINS, MAX_ANSWER, MIN_ANSWER, OUTCOMES, UNKNOWN
+
+MAX_ID_LENGTH: Final = 64
+MAX_NAME_LENGTH: Final = 128  # agency and service names
+MAX_COMMENT_LENGTH: Final = 2000
+MAX_SECONDS: Final = 2**31 - 1  # Avro int
+#: Times before this are refused (no A-11 data predates Section 280's ancestors by that much).
+EARLIEST_MS: Final = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp() * 1000)
+#: Times further than this ahead of the checker's clock are refused (clock skew allowance).
+MAX_FUTURE_MS: Final = 86_400_000
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_TOUCHPOINT_FIELDS = frozenset(
+    ("touchpoint_id", "occurred_at", "agency", "service", "channel", "outcome", "wait_seconds",
+     "handle_seconds", "survey_offered")
+)
+_FEEDBACK_FIELDS = frozenset(
+    ("feedback_id", "touchpoint_id", "submitted_at", "answers", "comment", "agency", "service", "channel")
+)
+#: Values a reader sees for symbols added after it was built; accepted from Avro, not from JSON.
+_AVRO_CHANNELS = frozenset((*CHANNELS, UNKNOWN))
+_JSON_CHANNELS = frozenset(CHANNELS)
+_AVRO_OUTCOMES = frozenset((*OUTCOMES, UNKNOWN))
+_JSON_OUTCOMES = frozenset(OUTCOMES)
+_DOMAINS = frozenset(DOMAINS)
+
+#: Hook for PII redaction of comments (applied before the length rule). Identity until the
+#: redaction work lands; it is one function so every entry point gets it at once.
+Redactor = Callable[[str], str]
+
+
+def _no_redaction(text: str) -> str:
+    return text
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, field: str, rule: str, message: str) -> None:
+        self.items.append(FieldError(field, rule, message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ValidationError(self.items)
+
+
+# --- public entry points ---------------------------------------------------------------------
+def touchpoint_from_json(obj: Mapping[str, Any], now_ms: int) -> Touchpoint:
+    """A valid Touchpoint from its JSON form, or ValidationError naming every broken rule."""
+    errors = _Errors()
+    _unknown_fields(obj, _TOUCHPOINT_FIELDS, errors)
+    occurred_at = _time(obj, "occurred_at", now_ms, errors)
+    record = _touchpoint(obj, occurred_at, json_input=True, now_ms=now_ms, errors=errors)
+    errors.raise_if_any()
+    assert record is not None
+    return record
+
+
+def feedback_from_json(obj: Mapping[str, Any], now_ms: int, redact: Redactor = _no_redaction) -> Feedback:
+    """A valid Feedback from its JSON form, or ValidationError naming every broken rule."""
+    errors = _Errors()
+    _unknown_fields(obj, _FEEDBACK_FIELDS, errors)
+    submitted_at = _time(obj, "submitted_at", now_ms, errors)
+    record = _feedback(obj, submitted_at, json_input=True, now_ms=now_ms, errors=errors, redact=redact)
+    errors.raise_if_any()
+    assert record is not None
+    return record
+
+
+def check_touchpoint(datum: Mapping[str, Any], now_ms: int) -> Touchpoint:
+    """A valid Touchpoint from a decoded Avro datum (times already epoch ms)."""
+    errors = _Errors()
+    occurred_at = _epoch_ms(datum.get("occurred_at"), "occurred_at", now_ms, errors)
+    record = _touchpoint(datum, occurred_at, json_input=False, now_ms=now_ms, errors=errors)
+    errors.raise_if_any()
+    assert record is not None
+    return record
+
+
+def check_feedback(datum: Mapping[str, Any], now_ms: int, redact: Redactor = _no_redaction) -> Feedback:
+    """A valid Feedback from a decoded Avro datum (times already epoch ms)."""
+    errors = _Errors()
+    submitted_at = _epoch_ms(datum.get("submitted_at"), "submitted_at", now_ms, errors)
+    record = _feedback(datum, submitted_at, json_input=False, now_ms=now_ms, errors=errors, redact=redact)
+    errors.raise_if_any()
+    assert record is not None
+    return record
+
+
+def parse_rfc3339(text: str) -> int:
+    """UTC epoch ms of an RFC 3339 timestamp with an offset; ValueError otherwise."""
+    match = _RFC3339.match(text)
+    if match is None:
+        raise ValueError("not an RFC 3339 timestamp with a UTC offset")
+    fraction = (match.group(7) or ".")[1:]
+    zone = match.group(8)
+    offset = "+00:00" if zone in ("Z", "z") else zone
+    date_time = "{}-{}-{}T{}:{}:{}".format(*match.groups()[:6])
+    whole_seconds = datetime.fromisoformat(date_time + offset)  # ValueError for impossible dates
+    return int(whole_seconds.timestamp()) * 1000 + int((fraction + "000")[:3])
+
+
+# --- the rules -------------------------------------------------------------------------------
+def _touchpoint(
+    obj: Mapping[str, Any], occurred_at: int | None, *, json_input: bool, now_ms: int, errors: _Errors
+) -> Touchpoint | None:
+    touchpoint_id = _text(obj, "touchpoint_id", MAX_ID_LENGTH, errors, required=True)
+    agency = _text(obj, "agency", MAX_NAME_LENGTH, errors, required=True)
+    service = _text(obj, "service", MAX_NAME_LENGTH, errors, required=True)
+    channel = _choice(obj, "channel", _JSON_CHANNELS if json_input else _AVRO_CHANNELS, errors, required=True)
+    outcome = _choice(obj, "outcome", _JSON_OUTCOMES if json_input else _AVRO_OUTCOMES, errors, required=False)
+    wait_seconds = _seconds(obj, "wait_seconds", errors)
+    handle_seconds = _seconds(obj, "handle_seconds", errors)
+    survey_offered = obj.get("survey_offered")
+    if survey_offered is not None and not isinstance(survey_offered, bool):
+        errors.add("survey_offered", "not_a_boolean", f"must be true or false, got {survey_offered!r}")
+    if errors.items:
+        return None
+    assert touchpoint_id and agency and service and channel and occurred_at is not None
+    return Touchpoint(touchpoint_id, occurred_at, agency, service, channel, outcome, wait_seconds,
+                      handle_seconds, survey_offered)
+
+
+def _feedback(
+    obj: Mapping[str, Any],
+    submitted_at: int | None,
+    *,
+    json_input: bool,
+    now_ms: int,
+    errors: _Errors,
+    redact: Redactor,
+) -> Feedback | None:
+    feedback_id = _text(obj, "feedback_id", MAX_ID_LENGTH, errors, required=True)
+    touchpoint_id = _text(obj, "touchpoint_id", MAX_ID_LENGTH, errors, required=False)
+    answers = _answers(obj.get("answers"), errors)
+    comment = obj.get("comment")
+    if comment is not None:
+        if not isinstance(comment, str):
+            errors.add("comment", "not_a_string", f"must be text, got {type(comment).__name__}")
+            comment = None
+        else:
+            comment = redact(comment)
+            if len(comment) > MAX_COMMENT_LENGTH:
+                errors.add("comment", "too_long", f"{len(comment)} characters, at most {MAX_COMMENT_LENGTH}")
+    direct = touchpoint_id is None and "touchpoint_id" not in {e.field for e in errors.items}
+    agency = _text(obj, "agency", MAX_NAME_LENGTH, errors, required=False)
+    service = _text(obj, "service", MAX_NAME_LENGTH, errors, required=False)
+    channel = _choice(obj, "channel", _JSON_CHANNELS if json_input else _AVRO_CHANNELS, errors, required=False)
+    if direct:
+        for name, value in (("agency", agency), ("service", service), ("channel", channel)):
+            if value is None and name not in {e.field for e in errors.items}:
+                errors.add(name, "direct_survey_needs_attribution",
+                           "required when touchpoint_id is absent (a survey tied to no interaction)")
+    if errors.items:
+        return None
+    assert feedback_id and answers is not None and submitted_at is not None
+    return Feedback(feedback_id, submitted_at, answers, touchpoint_id, comment, agency, service, channel)
+
+
+def _unknown_fields(obj: Mapping[str, Any], known: frozenset[str], errors: _Errors) -> None:
+    if not isinstance(obj, Mapping):
+        errors.add("$", "not_an_object", "expected a JSON object")
+        return
+    for name in sorted(set(obj) - known):
+        errors.add(name, "unknown_field", "not a field of the contract")
+
+
+def _text(obj: Mapping[str, Any], field: str, max_length: int, errors: _Errors, *, required: bool) -> str | None:
+    value = obj.get(field)
+    if value is None:
+        if required:
+            errors.add(field, "required", "missing")
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "not_a_string", f"must be text, got {type(value).__name__}")
+        return None
+    if not value.strip():
+        errors.add(field, "empty", "must not be empty or blank")
+        return None
+    if len(value) > max_length:
+        errors.add(field, "too_long", f"{len(value)} characters, at most {max_length}")
+        return None
+    return value
+
+
+def _choice(obj: Mapping[str, Any], field: str, allowed: frozenset[str], errors: _Errors, *, required: bool) -> str | None:
+    value = obj.get(field)
+    if value is None:
+        if required:
+            errors.add(field, "required", "missing")
+        return None
+    if value not in allowed:
+        rule = "unknown_channel" if field == "channel" else f"unknown_{field}"
+        shown = value if isinstance(value, str) and len(value) <= 40 else f"{str(value)[:40]}..."
+        errors.add(field, rule, f"{shown!r} is not in the contract's vocabulary")
+        return None
+    return str(value)
+
+
+def _seconds(obj: Mapping[str, Any], field: str, errors: _Errors) -> int | None:
+    value = obj.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(field, "not_an_integer", f"must be a whole number of seconds, got {value!r}")
+        return None
+    if not 0 <= value <= MAX_SECONDS:
+        errors.add(field, "out_of_range", f"must be within 0..{MAX_SECONDS}, got {value}")
+        return None
+    return value
+
+
+def _answers(value: Any, errors: _Errors) -> dict[str, int] | None:
+    if value is None:
+        errors.add("answers", "required", "missing")
+        return None
+    if not isinstance(value, Mapping):
+        errors.add("answers", "not_an_object", "must map domain names to answers 1..5")
+        return None
+    if not 1 <= len(value) <= len(DOMAINS):
+        errors.add("answers", "wrong_count", f"must answer 1..{len(DOMAINS)} domains, got {len(value)}")
+        return None
+    answers: dict[str, int] = {}
+    for domain, answer in value.items():
+        field = f"answers.{str(domain)[:40]}"
+        if domain not in _DOMAINS:
+            errors.add(field, "unknown_domain", f"the domains are {', '.join(DOMAINS)}")
+        elif isinstance(answer, bool) or not isinstance(answer, int):
+            errors.add(field, "not_an_integer", f"must be a whole number 1..5, got {answer!r}")
+        elif not MIN_ANSWER <= answer <= MAX_ANSWER:
+            errors.add(field, "out_of_range", f"must be within {MIN_ANSWER}..{MAX_ANSWER}, got {answer}")
+        else:
+            answers[domain] = answer
+    return answers if len(answers) == len(value) else None
+
+
+def _time(obj: Mapping[str, Any], field: str, now_ms: int, errors: _Errors) -> int | None:
+    value = obj.get(field)
+    if value is None:
+        errors.add(field, "required", "missing")
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "not_rfc3339", f"must be an RFC 3339 string, got {type(value).__name__}")
+        return None
+    try:
+        millis = parse_rfc3339(value)
+    except ValueError:
+        errors.add(field, "not_rfc3339", f"{value[:40]!r} is not RFC 3339 with a UTC offset (e.g. 2026-11-25T14:03:07Z)")
+        return None
+    return _epoch_ms(millis, field, now_ms, errors)
+
+
+def _epoch_ms(value: Any, field: str, now_ms: int, errors: _Errors) -> int | None:
+    if value is None:
+        errors.add(field, "required", "missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.add(field, "not_a_timestamp", f"must be UTC epoch milliseconds, got {type(value).__name__}")
+        return None
+    if value < EARLIEST_MS:
+        errors.add(field, "out_of_range", "before 2000-01-01T00:00:00Z")
+        return None
+    if value > now_ms + MAX_FUTURE_MS:
+        errors.add(field, "out_of_range", "more than one day in the future")
+        return None
+    return value

@@ -1,0 +1,138 @@
+"""The contract's rules: each broken rule is reported with its field and code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cxstream.schemas.errors import ValidationError
+from cxstream.schemas.records import Feedback, Touchpoint
+from cxstream.schemas.validation import (
+    check_feedback,
+    check_touchpoint,
+    feedback_from_json,
+    parse_rfc3339,
+    touchpoint_from_json,
+)
+
+NOW = 1_795_615_800_000  # 2026-11-25T14:10:00Z
+TOUCHPOINT = {"touchpoint_id": "tp-0001", "occurred_at": "2026-11-25T14:03:07.250Z", "agency": "VA",
+              "service": "disability-claims", "channel": "phone", "outcome": "completed",
+              "wait_seconds": 95, "handle_seconds": 410}
+FEEDBACK = {"feedback_id": "fb-9001", "touchpoint_id": "tp-0001", "submitted_at": "2026-11-25T14:09:41Z",
+            "answers": {"satisfaction": 4, "trust": 3, "ease": 5}, "comment": "Quick and clear."}
+DIRECT = {"feedback_id": "fb-9002", "submitted_at": "2026-11-25T14:09:41Z", "answers": {"trust": 2},
+          "agency": "USDA", "service": "farm-loans", "channel": "website"}
+
+
+def _rules(call: Any, obj: dict[str, Any]) -> set[tuple[str, str]]:
+    with pytest.raises(ValidationError) as caught:
+        call(obj, NOW)
+    return {(e.field, e.rule) for e in caught.value.errors}
+
+
+def test_the_contract_examples_are_valid() -> None:
+    assert touchpoint_from_json(TOUCHPOINT, NOW) == Touchpoint(
+        "tp-0001", 1_795_615_387_250, "VA", "disability-claims", "phone", "completed", 95, 410)
+    assert feedback_from_json(FEEDBACK, NOW) == Feedback(
+        "fb-9001", 1_795_615_781_000, {"satisfaction": 4, "trust": 3, "ease": 5}, "tp-0001", "Quick and clear.")
+    assert feedback_from_json(DIRECT, NOW).channel == "website"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"touchpoint_id": None}, {("touchpoint_id", "required")}),
+        ({"touchpoint_id": ""}, {("touchpoint_id", "empty")}),
+        ({"touchpoint_id": "x" * 65}, {("touchpoint_id", "too_long")}),
+        ({"touchpoint_id": 17}, {("touchpoint_id", "not_a_string")}),
+        ({"agency": "  "}, {("agency", "empty")}),
+        ({"service": "s" * 129}, {("service", "too_long")}),
+        ({"channel": "carrier_pigeon"}, {("channel", "unknown_channel")}),
+        ({"channel": "unknown"}, {("channel", "unknown_channel")}),
+        ({"outcome": "lost"}, {("outcome", "unknown_outcome")}),
+        ({"wait_seconds": -1}, {("wait_seconds", "out_of_range")}),
+        ({"handle_seconds": 1.5}, {("handle_seconds", "not_an_integer")}),
+        ({"handle_seconds": True}, {("handle_seconds", "not_an_integer")}),
+        ({"survey_offered": "yes"}, {("survey_offered", "not_a_boolean")}),
+        ({"occurred_at": "2026-11-25 14:03:07"}, {("occurred_at", "not_rfc3339")}),
+        ({"occurred_at": "2026-13-01T00:00:00Z"}, {("occurred_at", "not_rfc3339")}),
+        ({"occurred_at": 1_795_615_387_250}, {("occurred_at", "not_rfc3339")}),
+        ({"occurred_at": "1970-01-01T00:00:00Z"}, {("occurred_at", "out_of_range")}),
+        ({"occurred_at": "2100-01-01T00:00:00Z"}, {("occurred_at", "out_of_range")}),
+        ({"colour": "blue"}, {("colour", "unknown_field")}),
+        ({"agency": None, "channel": "x"}, {("agency", "required"), ("channel", "unknown_channel")}),
+    ],
+)
+def test_touchpoint_rules(change: dict[str, Any], expected: set[tuple[str, str]]) -> None:
+    assert _rules(touchpoint_from_json, {**TOUCHPOINT, **change}) == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"feedback_id": None}, {("feedback_id", "required")}),
+        ({"feedback_id": "f" * 65}, {("feedback_id", "too_long")}),
+        ({"answers": None}, {("answers", "required")}),
+        ({"answers": {}}, {("answers", "wrong_count")}),
+        ({"answers": [4]}, {("answers", "not_an_object")}),
+        ({"answers": {"trust": 0}}, {("answers.trust", "out_of_range")}),
+        ({"answers": {"trust": 6}}, {("answers.trust", "out_of_range")}),
+        ({"answers": {"trust": "4"}}, {("answers.trust", "not_an_integer")}),
+        ({"answers": {"trust": 4.0}}, {("answers.trust", "not_an_integer")}),
+        ({"answers": {"trust": True}}, {("answers.trust", "not_an_integer")}),
+        ({"answers": {"happiness": 4}}, {("answers.happiness", "unknown_domain")}),
+        ({"comment": "c" * 2001}, {("comment", "too_long")}),
+        ({"comment": 5}, {("comment", "not_a_string")}),
+        ({"submitted_at": "yesterday"}, {("submitted_at", "not_rfc3339")}),
+        ({"touchpoint_id": None}, {("agency", "direct_survey_needs_attribution"),
+                                   ("service", "direct_survey_needs_attribution"),
+                                   ("channel", "direct_survey_needs_attribution")}),
+    ],
+)
+def test_feedback_rules(change: dict[str, Any], expected: set[tuple[str, str]]) -> None:
+    assert _rules(feedback_from_json, {**FEEDBACK, **change}) == expected
+
+
+def test_a_comment_of_exactly_2000_characters_is_accepted() -> None:
+    assert feedback_from_json({**FEEDBACK, "comment": "c" * 2000}, NOW).comment == "c" * 2000
+
+
+def test_the_redaction_hook_runs_before_the_length_rule() -> None:
+    long_email = "x" * 1990 + " a@b.example.org"
+    redacted = feedback_from_json({**FEEDBACK, "comment": long_email}, NOW,
+                                  redact=lambda text: text.replace("a@b.example.org", "[email]"))
+    assert redacted.comment is not None and redacted.comment.endswith("[email]")
+
+
+def test_errors_name_the_field_and_the_rule_in_their_message() -> None:
+    with pytest.raises(ValidationError) as caught:
+        feedback_from_json({**FEEDBACK, "answers": {"trust": 9}}, NOW)
+    assert "answers.trust: out_of_range" in str(caught.value)
+
+
+def test_decoded_records_are_checked_by_the_same_rules() -> None:
+    datum = {"feedback_id": "fb-1", "touchpoint_id": "tp-1", "submitted_at": 0, "answers": {"trust": 6},
+             "comment": None, "agency": None, "service": None, "channel": None}
+    assert _rules(check_feedback, datum) == {("submitted_at", "out_of_range"), ("answers.trust", "out_of_range")}
+
+
+def test_an_unknown_channel_symbol_from_avro_is_accepted_as_unknown() -> None:
+    datum = {"touchpoint_id": "tp-1", "occurred_at": NOW, "agency": "VA", "service": "s", "channel": "unknown",
+             "outcome": None, "wait_seconds": None, "handle_seconds": None, "survey_offered": None}
+    assert check_touchpoint(datum, NOW).channel == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "millis"),
+    [
+        ("2026-11-25T14:03:07Z", 1_795_615_387_000),
+        ("2026-11-25T14:03:07.250Z", 1_795_615_387_250),
+        ("2026-11-25T14:03:07.2509999Z", 1_795_615_387_250),
+        ("2026-11-25t09:03:07.25-05:00", 1_795_615_387_250),
+        ("2026-11-25 14:03:07+00:00", 1_795_615_387_000),
+    ],
+)
+def test_rfc3339_times_become_utc_milliseconds(text: str, millis: int) -> None:
+    assert parse_rfc3339(text) == millis
