@@ -124,15 +124,16 @@ class ClickHouseServer:
         )
         binary = self.ensure_installed()
         self._write_config()
-        pid = self.process.start([binary, f"--config-file={self.config_file}"], cwd=self.home)
-        log.info("stack.clickhouse.starting", pid=pid, address=self.address)
+        child = self.process.start([binary, f"--config-file={self.config_file}"], cwd=self.home)
+        log.info("stack.clickhouse.starting", pid=child.pid, address=self.address)
         wait_until(
             lambda: self.version() is not None,
             timeout=self.settings.start_timeout,
             what="ClickHouse",
             process=self.process,
+            child=child,
         )
-        log.info("stack.clickhouse.started", pid=pid, version=self.version(), address=self.address)
+        log.info("stack.clickhouse.started", pid=child.pid, version=self.version(), address=self.address)
         return True
 
     def stop(self) -> bool:

@@ -116,10 +116,11 @@ class KafkaBroker:
             _MAIN_CLASS,
             str(config),
         ]
-        pid = self.process.start(argv, cwd=self.home)
-        log.info("stack.kafka.starting", pid=pid, address=self.address)
-        wait_until(self._answers, timeout=self.settings.start_timeout, what="Kafka", process=self.process)
-        log.info("stack.kafka.started", pid=pid, address=self.address)
+        child = self.process.start(argv, cwd=self.home)
+        log.info("stack.kafka.starting", pid=child.pid, address=self.address)
+        wait_until(self._answers, timeout=self.settings.start_timeout, what="Kafka", process=self.process,
+                   child=child)
+        log.info("stack.kafka.started", pid=child.pid, address=self.address)
         return True
 
     def stop(self) -> bool:

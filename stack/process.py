@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxstream.errors import StackError
+from cxstream.logs import get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,12 @@ class ManagedProcess:
             return None
         if _cmdline_has(pid, self.marker):
             return pid
-        self.pid_file.unlink(missing_ok=True)
+        if not _alive(pid):
+            self.pid_file.unlink(missing_ok=True)  # stale: the process is gone
         return None
 
-    def start(self, argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> int:
-        """Start ``argv`` detached from this process (own session), output to the log file."""
+    def start(self, argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in a session of its own, output to the log file; the caller may poll it."""
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
@@ -53,7 +57,7 @@ class ManagedProcess:
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{proc.pid}\n")
-        return proc.pid
+        return proc
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop our process: SIGTERM, then SIGKILL after ``timeout``. True if one was running."""
@@ -98,22 +102,47 @@ def require_free_ports(component: str, ports: dict[str, int]) -> None:
 
 
 def wait_until(
-    ready: Callable[[], bool], *, timeout: float, what: str, process: ManagedProcess
+    ready: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    process: ManagedProcess,
+    child: subprocess.Popen[bytes],
 ) -> None:
-    """Poll ``ready`` until it is true; fail with the log tail if the process dies or time runs out."""
+    """Poll ``ready`` until it is true; fail with the log tail if the child exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ready():
             return
-        if process.pid() is None:
+        # Our own child: poll() is the authority on whether it exited (and reaps it).
+        code = child.poll()
+        if code is None and process.pid() is None:
+            # Our child runs, yet the pid file check disagrees: keep the child and its pid file,
+            # and leave the evidence in the log (seen once in CI, not reproduced since).
+            log.warning("stack.process.unrecognised", name=process.name, pid=child.pid, proc=_describe(child.pid))
+            process.pid_file.write_text(f"{child.pid}\n")
+        if code is not None:
+            process.pid_file.unlink(missing_ok=True)
             raise StackError(
-                f"{what} exited during start-up; last lines of {process.log_file}:\n{process.log_tail()}"
+                f"{what} exited during start-up (exit code {code}); last lines of "
+                f"{process.log_file}:\n{process.log_tail()}"
             )
         time.sleep(0.5)
     raise StackError(
         f"{what} did not answer within {timeout:.0f}s (raise CXSTREAM_START_TIMEOUT if the machine "
         f"is slow); last lines of {process.log_file}:\n{process.log_tail()}"
     )
+
+
+def _describe(pid: int) -> str:
+    """What /proc says of a pid, for errors that must explain a mismatch."""
+    parts = []
+    for name in ("stat", "cmdline"):
+        try:
+            parts.append(f"{name}={Path(f'/proc/{pid}/{name}').read_bytes()[:200]!r}")
+        except OSError as exc:
+            parts.append(f"{name}: {exc}")
+    return "; ".join(parts)
 
 
 def _alive(pid: int) -> bool:
