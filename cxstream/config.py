@@ -50,6 +50,9 @@ class Settings:
     kafka_bootstrap: str = _setting(
         "", "Kafka bootstrap servers (host:port,...); empty = the local stack's 127.0.0.1:<kafka_port>"
     )
+    topic_prefix: str = _setting(
+        "", "Prefix for every topic name (isolates test runs or tenants on one cluster); empty in production"
+    )
     clickhouse_host: str = _setting("127.0.0.1", "ClickHouse host for the native protocol")
     clickhouse_user: str = _setting("default", "ClickHouse user")
     clickhouse_password: str = _setting("", "ClickHouse password")
@@ -95,6 +98,10 @@ class Settings:
     def bootstrap_servers(self) -> str:
         """Where Kafka clients connect: the configured servers or the local stack's broker."""
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    def topic(self, name: str) -> str:
+        """The cluster's name for a topic of the contract (``topic_prefix`` + name)."""
+        return self.topic_prefix + name
 
     @classmethod
     def load(

@@ -37,9 +37,11 @@ class JsonKind:
         return self.key(record), self.codec.encode(record.avro_name, record.to_avro())
 
 
-def input_kinds(codec: Codec) -> dict[str, JsonKind]:
-    """The kinds ``cxstream publish`` accepts, by their command-line name."""
+def input_kinds(codec: Codec, topic: Callable[[str], str] = str) -> dict[str, JsonKind]:
+    """The kinds ``cxstream publish`` accepts, by their command-line name; ``topic`` names topics."""
     return {
-        "touchpoints": JsonKind("touchpoints", TOPIC_TOUCHPOINTS, codec, touchpoint_from_json, touchpoint_key),
-        "feedback": JsonKind("feedback", TOPIC_FEEDBACK, codec, feedback_from_json, lambda f: f.kafka_key),
+        "touchpoints": JsonKind("touchpoints", topic(TOPIC_TOUCHPOINTS), codec, touchpoint_from_json,
+                                touchpoint_key),
+        "feedback": JsonKind("feedback", topic(TOPIC_FEEDBACK), codec, feedback_from_json,
+                             lambda f: f.kafka_key),
     }

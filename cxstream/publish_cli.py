@@ -24,7 +24,7 @@ def publish(settings: Settings, kind: str, path: str) -> None:
     any line was rejected or could not be delivered. Everything accepted is flushed to Kafka
     before the command ends, also on Ctrl-C.
     """
-    record_kind = input_kinds(Codec())[kind]
+    record_kind = input_kinds(Codec(), settings.topic)[kind]
     producer = reliable_producer(settings, client_id=f"cxstream-publish-{kind}")
     on_tty = sys.stderr.isatty()
 

@@ -54,12 +54,17 @@ TOPIC_SCORES: Final[str] = "cx.scores.v1"
 TOPIC_ALERTS: Final[str] = "cx.alerts.v1"
 TOPIC_DEADLETTER: Final[str] = "cx.deadletter.v1"
 
-#: Every topic the contract names; the two input topics must be co-partitioned.
+#: The project's storage feed: one accepted feedback per feedback_id, with its attribution.
+TOPIC_FEEDBACK_ENRICHED: Final[str] = "cx.feedback.enriched.v1"
+
+#: Every topic the pipeline reads or writes (the contract's and the storage feed);
+#: the two input topics must be co-partitioned.
 CONTRACT_TOPICS: Final[tuple[str, ...]] = (
     TOPIC_TOUCHPOINTS,
     TOPIC_FEEDBACK,
     TOPIC_SCORES,
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
+    TOPIC_FEEDBACK_ENRICHED,
 )
 INPUT_TOPICS: Final[tuple[str, ...]] = (TOPIC_TOUCHPOINTS, TOPIC_FEEDBACK)

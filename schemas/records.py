@@ -120,6 +120,22 @@ class DeadLetter(_Record):
     raw: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class EnrichedFeedback(_Record):
+    """A feedback with the cell it is scored in: what the join emits and the sink stores."""
+
+    avro_name: ClassVar[str] = "EnrichedFeedback"
+    feedback_id: str
+    touchpoint_id: str | None
+    submitted_at: int
+    agency: str
+    service: str
+    channel: str
+    matched: bool
+    answers: dict[str, int]
+    comment: str | None
+
+
 def touchpoint_key(touchpoint: Touchpoint) -> bytes:
     """The contract's key of a touchpoint."""
     return touchpoint.touchpoint_id.encode()

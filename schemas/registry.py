@@ -28,6 +28,7 @@ SCHEMA_FILES: dict[str, str] = {
     "DomainScore": "domain_score.avsc",
     "Alert": "alert.avsc",
     "DeadLetter": "dead_letter.avsc",
+    "EnrichedFeedback": "enriched_feedback.avsc",
 }
 NAMESPACE = "gov.cxstream"
 

@@ -19,7 +19,8 @@ log = get_logger(__name__)
 
 
 def ensure_topics(settings: Settings, topics: tuple[str, ...] = CONTRACT_TOPICS) -> dict[str, int]:
-    """Create missing topics; return every topic's partition count. Idempotent."""
+    """Create missing topics (with the configured prefix); return their partition counts. Idempotent."""
+    topics = tuple(settings.topic(t) for t in topics)
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="cxstream-topics")
     try:
         existing = set(admin.list_topics())
@@ -48,7 +49,7 @@ def partition_counts(admin: KafkaAdminClient, topics: tuple[str, ...]) -> dict[s
 
 def check_copartitioned(counts: dict[str, int]) -> None:
     """Fail when the input topics have different partition counts."""
-    inputs = {t: counts[t] for t in INPUT_TOPICS if t in counts}
+    inputs = {t: n for t, n in counts.items() if any(t.endswith(i) for i in INPUT_TOPICS)}
     if len(set(inputs.values())) > 1:
         detail = ", ".join(f"{t} has {n}" for t, n in inputs.items())
         raise StackError(

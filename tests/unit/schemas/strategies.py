@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, Feedback, Touchpoint
+from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
 from cxstream.vocabulary import CHANNELS, DOMAINS, OUTCOMES
 
 ids = st.text(min_size=1, max_size=64).filter(lambda s: s.strip() != "")
@@ -45,4 +45,11 @@ dead_letters = st.builds(
     source_topic=names, partition=st.integers(0, 2**31 - 1), offset=st.integers(0, 2**62),
     key=st.none() | st.binary(max_size=100), reason=names, detail=st.text(max_size=500),
     received_at=millis, raw=st.binary(max_size=2000),
+)
+enriched = st.builds(
+    EnrichedFeedback,
+    feedback_id=ids, touchpoint_id=st.none() | ids, submitted_at=millis, agency=names, service=names,
+    channel=st.sampled_from((*CHANNELS, "unknown")), matched=st.booleans(),
+    answers=st.dictionaries(st.sampled_from(DOMAINS), st.integers(1, 5), min_size=1, max_size=7),
+    comment=st.none() | st.text(max_size=2000),
 )

@@ -12,19 +12,19 @@ from hypothesis import strategies as st
 
 from cxstream.schemas.codec import MAX_MESSAGE_BYTES, Codec
 from cxstream.schemas.errors import DecodeError
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, Feedback, Touchpoint
+from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
 
-from .strategies import alerts, dead_letters, domain_scores, feedbacks, touchpoints
+from .strategies import alerts, dead_letters, domain_scores, enriched, feedbacks, touchpoints
 
 CODEC = Codec()
 RECORD_TYPES: dict[str, Any] = {
     "Touchpoint": Touchpoint, "Feedback": Feedback, "DomainScore": DomainScore, "Alert": Alert,
-    "DeadLetter": DeadLetter,
+    "DeadLetter": DeadLetter, "EnrichedFeedback": EnrichedFeedback,
 }
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(touchpoints, feedbacks, domain_scores, alerts, dead_letters))
+@given(st.one_of(touchpoints, feedbacks, domain_scores, alerts, dead_letters, enriched))
 def test_every_record_type_round_trips(record: Any) -> None:
     encoded = CODEC.encode(record.avro_name, record.to_avro())
     assert encoded[:2] == b"\xc3\x01"

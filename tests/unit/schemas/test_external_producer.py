@@ -87,7 +87,7 @@ def test_a_message_built_from_the_contract_alone_is_decoded_and_valid() -> None:
 
 def test_the_independent_fingerprint_matches_the_spec_example_and_the_registry() -> None:
     assert _crc64_avro(b'"int"') == 0x7275D51A3F395C8F  # the specification's fingerprint of "int"
-    for name in ("touchpoint", "feedback", "domain_score", "alert", "dead_letter"):
+    for name in ("touchpoint", "feedback", "domain_score", "alert", "dead_letter", "enriched_feedback"):
         schema = json.loads((SCHEMAS / f"{name}.avsc").read_text())
         mine = struct.pack("<Q", _crc64_avro(_canonical(schema).encode()))
         assert Codec().registry.by_fingerprint(mine) is not None, name
