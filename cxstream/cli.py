@@ -64,8 +64,10 @@ def main(ctx: click.Context, **overrides: Any) -> None:
 def _register_subcommands() -> None:
     from cxstream.publish_cli import publish
     from cxstream.stack.cli import stack, topics
+    from cxstream.streams.cli import worker
 
     main.add_command(publish)
+    main.add_command(worker)
     main.add_command(stack)
     main.add_command(topics)
 

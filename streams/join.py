@@ -9,8 +9,9 @@ agency/service/channel, else ``unknown``. Nothing is ever dropped for lack of a 
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from dataclasses import dataclass
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from cxstream.vocabulary import UNKNOWN
 
@@ -42,6 +43,7 @@ class JoinInput:
     touchpoint_id: str | None
     own: Attribution  # the feedback's own agency/service/channel, ``unknown`` where absent
     received_at: int  # wall-clock ms when the worker first saw it (starts the join wait)
+    payload: Any = field(default=None, compare=False)  # the feedback itself, carried to the output
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class JoinResult:
     attribution: Attribution
     matched: bool
     waited_ms: int
+    payload: Any = field(default=None, compare=False)
 
 
 class Join:
@@ -74,15 +77,16 @@ class Join:
             self.touchpoints[touchpoint_id] = stored
             known = stored
         waiting = self.pending.pop(touchpoint_id, ())
-        return [JoinResult(f.feedback_id, known.attribution, True, now_ms - f.received_at) for f in waiting]
+        return [JoinResult(f.feedback_id, known.attribution, True, now_ms - f.received_at, f.payload)
+                for f in waiting]
 
     def on_feedback(self, feedback: JoinInput, now_ms: int) -> JoinResult | None:
         """Attribute a feedback now, or buffer it (None) until its touchpoint or the deadline."""
         if feedback.touchpoint_id is None:
-            return JoinResult(feedback.feedback_id, feedback.own, False, 0)
+            return JoinResult(feedback.feedback_id, feedback.own, False, 0, feedback.payload)
         known = self.touchpoints.get(feedback.touchpoint_id)
         if known is not None:
-            return JoinResult(feedback.feedback_id, known.attribution, True, 0)
+            return JoinResult(feedback.feedback_id, known.attribution, True, 0, feedback.payload)
         if self.join_wait_ms == 0:
             return self._fallback(feedback, now_ms)
         waiting = self.pending.get(feedback.touchpoint_id, ())
@@ -91,10 +95,15 @@ class Join:
         self.pending[feedback.touchpoint_id] = (*waiting, feedback)
         return None
 
-    def expire(self, now_ms: int) -> list[JoinResult]:
-        """Release, with their fallback attribution, feedback that waited ``join_wait_ms`` or more."""
+    def expire(self, now_ms: int, owned: Callable[[str], bool] = lambda _key: True) -> list[JoinResult]:
+        """Release, with their fallback attribution, feedback that waited ``join_wait_ms`` or more.
+
+        ``owned`` limits the scan to the touchpoint ids of one partition (a tick works on its own)."""
         released: list[JoinResult] = []
-        for touchpoint_id, waiting in list(self.pending.items()):
+        for touchpoint_id in [k for k in self.pending if owned(k)]:
+            waiting = self.pending.get(touchpoint_id)
+            if not waiting:
+                continue
             due = tuple(f for f in waiting if now_ms - f.received_at >= self.join_wait_ms)
             if not due:
                 continue
@@ -107,7 +116,8 @@ class Join:
         return released
 
     def _fallback(self, feedback: JoinInput, now_ms: int) -> JoinResult:
-        return JoinResult(feedback.feedback_id, feedback.own, False, now_ms - feedback.received_at)
+        return JoinResult(feedback.feedback_id, feedback.own, False, now_ms - feedback.received_at,
+                          feedback.payload)
 
 
 def own_attribution(agency: str | None, service: str | None, channel: str | None) -> Attribution:

@@ -1,0 +1,110 @@
+"""The Faust app: configuration from Settings, and the topics every stage shares.
+
+All topics have the same partition count, and every worker subscribes to the same set, so
+Faust's assignor gives partition p of every topic (and of every table's changelog) to one worker:
+the stages of one partition always run together.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from cxstream.config import Settings
+from cxstream.vocabulary import (
+    TOPIC_DEADLETTER,
+    TOPIC_FEEDBACK,
+    TOPIC_FEEDBACK_ENRICHED,
+    TOPIC_SCORES,
+    TOPIC_TOUCHPOINTS,
+)
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Every topic a worker reads or writes, by role."""
+
+    touchpoints: Any
+    feedback: Any
+    rekeyed: Any  # input that arrived on the wrong partition, forwarded to its home partition
+    joined: Any  # feedback with its attribution, keyed by feedback_id (internal)
+    partials: Any  # per-partition window states, keyed by window (internal)
+    ticks: Any  # one tick per partition and interval, for periodic table work (internal)
+    enriched: Any  # the storage feed: accepted feedback, one per feedback_id
+    scores: Any
+    deadletters: Any
+    partitions: int
+
+
+#: The worker's own topics, under ``<prefix><worker_id>.``, created before the worker starts.
+INTERNAL_TOPICS = ("rekeyed", "joined", "partials", "ticks")
+
+
+def internal_topic_names(settings: Settings) -> tuple[str, ...]:
+    """Names (before the topic prefix) of the worker's internal topics."""
+    return tuple(f"{settings.worker_id}.{name}" for name in INTERNAL_TOPICS)
+
+
+def worker_data_dir(settings: Settings) -> Path:
+    """A data folder of this worker process alone, emptied at start.
+
+    Faust's RocksDB store writes a table key locally before its changelog record is sent, so after
+    a crash the local store can hold writes the changelog never got. Starting empty makes every
+    start restore from the changelog, which is the state the committed offsets vouch for.
+    """
+    folder = settings.state_dir.resolve() / "worker" / settings.worker_id / f"{socket.gethostname()}-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def create_app(settings: Settings, data_dir: Path) -> faust.App:
+    """A Faust app for ``settings``: at-least-once, RocksDB tables, no web server."""
+    return faust.App(
+        settings.worker_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        store="rocksdb://",
+        datadir=str(data_dir),
+        processing_guarantee="at_least_once",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        topic_allow_declare=True,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_interval=1.0,
+        producer_acks=-1,
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+
+def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    """The contract's topics (which must exist) and the worker's internal ones (created here)."""
+    n = settings.partitions
+
+    def internal(name: str) -> Any:
+        return app.topic(settings.topic(f"{settings.worker_id}.{name}"), partitions=n, internal=True,
+                         key_type=bytes, value_type=bytes)
+
+    def external(name: str) -> Any:
+        return app.topic(settings.topic(name), key_type=bytes, value_type=bytes)
+
+    return Topics(
+        touchpoints=external(TOPIC_TOUCHPOINTS),
+        feedback=external(TOPIC_FEEDBACK),
+        rekeyed=internal("rekeyed"),
+        joined=internal("joined"),
+        partials=internal("partials"),
+        ticks=internal("ticks"),
+        enriched=external(TOPIC_FEEDBACK_ENRICHED),
+        scores=external(TOPIC_SCORES),
+        deadletters=external(TOPIC_DEADLETTER),
+        partitions=n,
+    )

@@ -1,0 +1,140 @@
+"""Stage A, the join: touchpoints and feedback in, feedback with its attribution out.
+
+Consumes both input topics (co-partitioned by touchpoint_id), the re-key topic and the ticks.
+Tables: ``join-touchpoints`` (touchpoint_id -> attribution) and ``join-pending`` (touchpoint_id ->
+feedback waiting for it). Emits EnrichedFeedback keyed by feedback_id to the internal joined topic.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import faust
+
+from cxstream.config import Settings
+from cxstream.deadletters import dead_letter_message
+from cxstream.logs import get_logger
+from cxstream.schemas.codec import Codec
+from cxstream.schemas.errors import DecodeError, ValidationError
+from cxstream.schemas.records import EnrichedFeedback
+from cxstream.schemas.validation import check_feedback, check_touchpoint
+from cxstream.streams.app import Topics
+from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
+from cxstream.streams.metrics import METRICS
+from cxstream.streams.partitioning import home_partition
+from cxstream.streams.table_views import TableView
+
+log = get_logger(__name__)
+
+
+def _stored_to_json(value: StoredTouchpoint) -> list[Any]:
+    a = value.attribution
+    return [a.agency, a.service, a.channel, value.occurred_at, value.stored_at]
+
+
+def _stored_from_json(raw: list[Any]) -> StoredTouchpoint:
+    return StoredTouchpoint(Attribution(raw[0], raw[1], raw[2]), raw[3], raw[4])
+
+
+def _pending_to_json(value: tuple[JoinInput, ...]) -> list[Any]:
+    return [[w.feedback_id, w.touchpoint_id, w.own.agency, w.own.service, w.own.channel, w.received_at, w.payload]
+            for w in value]
+
+
+def _pending_from_json(raw: list[Any]) -> tuple[JoinInput, ...]:
+    return tuple(JoinInput(i[0], i[1], Attribution(i[2], i[3], i[4]), i[5], i[6]) for i in raw)
+
+
+class JoinStage:
+    """Wires the pure :class:`Join` to Faust tables and topics."""
+
+    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.codec = codec
+        partitions = topics.partitions
+        self.touchpoint_table = app.Table("join-touchpoints", partitions=partitions)
+        self.pending_table = app.Table("join-pending", partitions=partitions)
+        self.join = Join(
+            TableView(self.touchpoint_table, _stored_to_json, _stored_from_json),
+            TableView(self.pending_table, _pending_to_json, _pending_from_json),
+            settings.join_wait_seconds * 1000,
+        )
+        self.input_topics = {topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name()}
+        self.ticks_topic = topics.ticks.get_topic_name()
+        channel = app.topic(
+            topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name(),
+            topics.rekeyed.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes,
+        )
+        app.agent(channel, name="cxstream.join")(self.run)
+
+    async def run(self, stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            now_ms = int(time.time() * 1000)
+            if message.topic == self.ticks_topic:
+                n, p = self.topics.partitions, message.partition
+                for result in self.join.expire(now_ms, lambda key: home_partition(key.encode(), n) == p):
+                    METRICS.join_fallbacks += 1
+                    await self._emit(result)
+                continue
+            await self._handle(message, now_ms)
+
+    async def _handle(self, message: Any, now_ms: int) -> None:
+        try:
+            name, datum = self.codec.decode(message.value)
+            if name == "Touchpoint":
+                touchpoint = check_touchpoint(datum, now_ms)
+                join_key = touchpoint.touchpoint_id.encode()
+            elif name == "Feedback":
+                feedback = check_feedback(datum, now_ms)
+                join_key = (feedback.touchpoint_id or feedback.feedback_id).encode()
+            else:
+                raise DecodeError("wrong_record_type", f"a {name} on an input topic")
+        except (DecodeError, ValidationError) as error:
+            await self._dead_letter(message, error.reason, error.detail, now_ms)
+            return
+        home = home_partition(join_key, self.topics.partitions)
+        if message.topic in self.input_topics and message.partition != home:
+            # Keyed wrongly (or not at all) by its producer: its partner lives elsewhere.
+            METRICS.rekeyed += 1
+            await self.topics.rekeyed.send(key=join_key, value=message.value, partition=home)
+            return
+        if name == "Touchpoint":
+            stored = StoredTouchpoint(
+                Attribution(touchpoint.agency, touchpoint.service, touchpoint.channel),
+                touchpoint.occurred_at, now_ms,
+            )
+            for released in self.join.on_touchpoint(touchpoint.touchpoint_id, stored, now_ms):
+                METRICS.join_released += 1
+                await self._emit(released)
+            return
+        join_input = JoinInput(feedback.feedback_id, feedback.touchpoint_id,
+                               own_attribution(feedback.agency, feedback.service, feedback.channel), now_ms,
+                               feedback.to_avro())
+        result = self.join.on_feedback(join_input, now_ms)
+        if result is None:
+            METRICS.join_buffered += 1
+            return
+        METRICS.join_hits += int(result.matched)
+        await self._emit(result)
+
+    async def _emit(self, result: JoinResult) -> None:
+        payload = result.payload
+        a = result.attribution
+        enriched = EnrichedFeedback(
+            feedback_id=result.feedback_id, touchpoint_id=payload.get("touchpoint_id"),
+            submitted_at=payload["submitted_at"], agency=a.agency, service=a.service, channel=a.channel,
+            matched=result.matched, answers=payload["answers"], comment=payload.get("comment"),
+        )
+        await self.topics.joined.send(key=result.feedback_id.encode(),
+                                      value=self.codec.encode("EnrichedFeedback", enriched.to_avro()))
+
+    async def _dead_letter(self, message: Any, reason: str, detail: str, now_ms: int) -> None:
+        key, value = dead_letter_message(
+            self.codec, source_topic=message.topic, partition=message.partition, offset=message.offset,
+            key=message.key, raw=message.value, reason=reason, detail=detail, now_ms=now_ms,
+        )
+        METRICS.dead_letters[reason] += 1
+        await self.topics.deadletters.send(key=key, value=value)

@@ -1,0 +1,90 @@
+"""Stage C, merge: the latest partial of every partition, summed, is the window's score.
+
+Consumes the partials topic (keyed by window, so every partition's partial of a window meets
+here) and the ticks. Table ``merge-windows``: window -> {partition: [version, counts...]}. A
+partial replaces the stored one only with a higher version, so replays and reordering are
+harmless. On each tick the windows changed since the last one go to cx.scores.v1 as
+DomainScore, with version = sum of partial versions: at most one update per window per tick.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import faust
+
+from cxstream.config import Settings
+from cxstream.schemas.codec import Codec
+from cxstream.schemas.records import DomainScore
+from cxstream.scores import AnswerCounts
+from cxstream.streams.app import Topics
+from cxstream.streams.metrics import METRICS
+from cxstream.streams.partitioning import home_partition
+from cxstream.streams.scoring import Partial, merge_partials, newer_partial
+from cxstream.streams.windows import WINDOW_SECONDS
+
+
+def _partials_from_json(raw: dict[str, list[int]]) -> dict[int, Partial]:
+    return {int(p): Partial(int(p), v[0], AnswerCounts(*v[1:6])) for p, v in raw.items()}
+
+
+def _partials_to_json(partials: dict[int, Partial]) -> dict[str, list[int]]:
+    return {str(p): [x.version, *x.counts.as_tuple()] for p, x in partials.items()}
+
+
+class MergeStage:
+    """Wires partial merging to a Faust table and the scores topic."""
+
+    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec) -> None:
+        self.topics = topics
+        self.codec = codec
+        self.table = app.Table("merge-windows", partitions=topics.partitions)
+        self.dirty: dict[int, set[str]] = defaultdict(set)
+        self.republished: set[int] = set()
+        self.ticks_topic = topics.ticks.get_topic_name()
+        channel = app.topic(topics.partials.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
+        app.agent(channel, name="cxstream.merge")(self.run)
+
+    def forget_partitions(self, partitions: set[int]) -> None:
+        self.republished -= partitions
+
+    async def run(self, stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            if message.topic == self.ticks_topic:
+                await self._flush(message.partition)
+                continue
+            window = message.key.decode()
+            incoming = json.loads(message.value)
+            partial = Partial(incoming["partition"], incoming["version"], AnswerCounts(*incoming["counts"]))
+            stored = _partials_from_json(self.table.get(window) or {})
+            if newer_partial(stored.get(partial.partition), partial):
+                stored[partial.partition] = partial
+                self.table[window] = _partials_to_json(stored)
+            self.dirty[message.partition].add(window)
+
+    async def _flush(self, partition: int) -> None:
+        if partition not in self.republished:
+            self.republished.add(partition)
+            n = self.topics.partitions
+            self.dirty[partition].update(
+                k for k in list(self.table.keys()) if home_partition(k.encode(), n) == partition
+            )
+        windows, self.dirty[partition] = self.dirty[partition], set()
+        for window in windows:
+            stored = self.table.get(window)
+            if not stored:
+                continue
+            merged = merge_partials(_partials_from_json(stored))
+            window_start, agency, service, channel, domain = json.loads(window)
+            counts = merged.counts
+            score = DomainScore(
+                window_start=window_start, window_seconds=WINDOW_SECONDS, agency=agency, service=service,
+                channel=channel, domain=domain, responses=counts.responses, count_1=counts.count_1,
+                count_2=counts.count_2, count_3=counts.count_3, count_4=counts.count_4, count_5=counts.count_5,
+                mean=counts.mean, pct_positive=counts.pct_positive, version=merged.version,
+            )
+            await self.topics.scores.send(key=window.encode(), value=self.codec.encode("DomainScore", score.to_avro()))
+            METRICS.scores_emitted += 1

@@ -1,0 +1,134 @@
+"""Stage B, dedupe and score: the first occurrence of each feedback_id is counted, exactly once.
+
+Consumes the joined topic (keyed by feedback_id) and the ticks. Tables: ``score-seen``
+(feedback_id -> offset of its first occurrence) and ``score-cells`` (partial cell -> counts and
+the last applied offset). On each tick, the cells changed since the last one are published as
+partials (full state, versioned) to the internal partials topic, keyed by window.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from typing import Any
+
+import faust
+
+from cxstream.config import Settings
+from cxstream.deadletters import dead_letter_message
+from cxstream.logs import get_logger
+from cxstream.schemas.codec import Codec
+from cxstream.schemas.errors import DecodeError
+from cxstream.schemas.records import EnrichedFeedback
+from cxstream.scores import AnswerCounts
+from cxstream.streams.app import Topics
+from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
+from cxstream.streams.metrics import METRICS
+from cxstream.streams.scoring import CellKey, CellState, apply_answer
+from cxstream.streams.table_views import TableView
+from cxstream.streams.windows import window_start_ms
+
+log = get_logger(__name__)
+
+
+def cell_key_text(key: CellKey) -> str:
+    return json.dumps([key.partition, key.window_start, key.agency, key.service, key.channel, key.domain])
+
+
+def cell_key_from_text(text: str) -> CellKey:
+    p, window, agency, service, channel, domain = json.loads(text)
+    return CellKey(p, window, agency, service, channel, domain)
+
+
+def window_key_text(key: CellKey) -> str:
+    """The partials topic key: the window without the partition (all partitions meet there)."""
+    return json.dumps([key.window_start, key.agency, key.service, key.channel, key.domain])
+
+
+class ScoreStage:
+    """Wires dedupe and scoring cells to Faust tables and topics."""
+
+    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.codec = codec
+        n = topics.partitions
+        self.seen_table = app.Table("score-seen", partitions=n)
+        self.cell_table = app.Table("score-cells", partitions=n)
+        self.seen = TableView(self.seen_table, lambda v: [v.offset, v.seen_at], lambda r: FirstSeen(r[0], r[1]))
+        self.cells = TableView(
+            self.cell_table,
+            lambda v: [*v.counts.as_tuple(), v.applied_offset],
+            lambda r: CellState(AnswerCounts(*r[:5]), r[5]),
+        )
+        self.dirty: dict[int, set[str]] = defaultdict(set)
+        self.stream_time: dict[int, int] = {}
+        self.republished: set[int] = set()
+        self.retention_ms = settings.window_retention_seconds * 1000
+        self.ticks_topic = topics.ticks.get_topic_name()
+        channel = app.topic(topics.joined.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
+        app.agent(channel, name="cxstream.score")(self.run)
+
+    def forget_partitions(self, partitions: set[int]) -> None:
+        """Partitions newly assigned to this worker republish their whole state on their first tick."""
+        self.republished -= partitions
+
+    async def run(self, stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            if message.topic == self.ticks_topic:
+                await self._flush(message.partition)
+                continue
+            await self._score(message, int(time.time() * 1000))
+
+    async def _score(self, message: Any, now_ms: int) -> None:
+        p, offset = message.partition, message.offset
+        try:
+            _, datum = self.codec.decode(message.value, expected="EnrichedFeedback")
+        except DecodeError as error:  # only the join writes here; this would be a bug, not bad input
+            log.error("score.undecodable", partition=p, offset=offset, reason=error.reason)
+            return
+        feedback = EnrichedFeedback(**datum)
+        if not is_first_occurrence(self.seen, feedback.feedback_id, offset, now_ms):
+            METRICS.dedupe_hits += 1
+            return
+        await self.topics.enriched.send(key=message.key, value=message.value)
+        window = window_start_ms(feedback.submitted_at)
+        stream_time = max(self.stream_time.get(p, feedback.submitted_at), feedback.submitted_at)
+        self.stream_time[p] = stream_time
+        if window < stream_time - self.retention_ms:
+            key, value = dead_letter_message(
+                self.codec, source_topic=message.topic, partition=p, offset=offset, key=message.key,
+                raw=message.value, reason="too_late",
+                detail=f"submitted_at is more than {self.settings.window_retention_seconds}s behind the stream time "
+                       "of its partition: stored as feedback, not scored",
+                now_ms=now_ms,
+            )
+            METRICS.dead_letters["too_late"] += 1
+            await self.topics.deadletters.send(key=key, value=value)
+            return
+        for domain, answer in feedback.answers.items():
+            cell = CellKey(p, window, feedback.agency, feedback.service, feedback.channel, domain)
+            text = cell_key_text(cell)
+            state = apply_answer(self.cells.get(text), answer, offset)
+            if state is not None:
+                self.cells[text] = state
+            self.dirty[p].add(text)  # also on a skipped replay: its partial may not have gone out
+
+    async def _flush(self, partition: int) -> None:
+        if partition not in self.republished:
+            self.republished.add(partition)
+            # The local store holds every owned partition; a tick touches only its own.
+            self.dirty[partition].update(
+                k for k in list(self.cell_table.keys()) if cell_key_from_text(k).partition == partition
+            )
+        keys, self.dirty[partition] = self.dirty[partition], set()
+        for text in keys:
+            state = self.cells.get(text)
+            if state is None:
+                continue
+            cell = cell_key_from_text(text)
+            partial = {"partition": cell.partition, "version": state.version, "counts": list(state.counts.as_tuple())}
+            await self.topics.partials.send(key=window_key_text(cell).encode(), value=json.dumps(partial).encode())
+            METRICS.partials_emitted += 1

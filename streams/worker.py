@@ -1,0 +1,70 @@
+"""``cxstream worker``: the Faust app with its stages, ticks and periodic metrics log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import faust
+
+from cxstream.config import Settings
+from cxstream.logs import configure as configure_logs
+from cxstream.logs import get_logger
+from cxstream.schemas.codec import Codec
+from cxstream.stack.topics import ensure_topics
+from cxstream.streams.app import create_app, declare_topics, internal_topic_names, worker_data_dir
+from cxstream.streams.join_stage import JoinStage
+from cxstream.streams.merge_stage import MergeStage
+from cxstream.streams.metrics import METRICS
+from cxstream.streams.score_stage import ScoreStage
+from cxstream.vocabulary import CONTRACT_TOPICS
+
+log = get_logger(__name__)
+METRICS_LOG_SECONDS = 30.0
+
+
+def build(settings: Settings) -> faust.App:
+    """The app with every stage wired; nothing runs until a faust Worker starts it."""
+    app = create_app(settings, worker_data_dir(settings))
+    topics = declare_topics(app, settings)
+    codec = Codec()
+    JoinStage(app, settings, topics, codec)
+    score = ScoreStage(app, settings, topics, codec)
+    merge = MergeStage(app, settings, topics, codec)
+    ticks_topic = topics.ticks.get_topic_name()
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def on_assigned(_app: Any, assigned: set[Any], **_: Any) -> None:
+        mine = {tp.partition for tp in assigned if tp.topic == ticks_topic}
+        score.forget_partitions(mine)
+        merge.forget_partitions(mine)
+        log.info("worker.partitions_assigned", partitions=sorted(mine))
+
+    @app.timer(settings.emit_interval_ms / 1000.0)
+    async def tick() -> None:
+        """One tick per owned partition: periodic table work runs inside that partition's stream."""
+        assignment = app.consumer.assignment()
+        for tp in assignment:
+            if tp.topic == ticks_topic:
+                await topics.ticks.send(key=b"tick", value=b"{}", partition=tp.partition)
+
+    @app.timer(METRICS_LOG_SECONDS)
+    async def log_metrics() -> None:
+        log.info("worker.metrics", **METRICS.snapshot())
+
+    @app.task
+    async def started() -> None:
+        configure_logs(settings.log_level, settings.log_format)  # faust's worker set up its own logging
+        log.info("worker.started", app=settings.worker_id, bootstrap=settings.bootstrap_servers,
+                 partitions=settings.partitions, settings=json.dumps(settings.describe()))
+
+    return app
+
+
+def run(settings: Settings) -> None:
+    """Make sure every topic exists (same partition count), then run the worker until it is stopped."""
+    ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings))
+    app = build(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper() if settings.log_level != "warning" else "WARN",
+                          quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
