@@ -1,0 +1,147 @@
+"""The streaming worker on the real broker: join in any order, dedupe, fallbacks, bad input, late input."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cxstream.config import Settings
+from cxstream.schemas.records import Feedback, Touchpoint
+from cxstream.stack import StackStatus
+from cxstream.streams.partitioning import home_partition
+from cxstream.streams.windows import window_start_ms
+from cxstream.vocabulary import TOPIC_FEEDBACK
+from tests.support.worker import WorkerRun, running_worker, wait_for
+
+pytestmark = pytest.mark.integration
+NOW = int(time.time() * 1000)
+WINDOW = window_start_ms(NOW - 120_000)
+
+
+@pytest.fixture(scope="module")
+def worker(stack: StackStatus, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerRun]:
+    """One worker for the module: join wait 3 s, window retention 1 h, scores every 200 ms."""
+    with running_worker(settings, tmp_path_factory.mktemp("worker"), join_wait_seconds=3,
+                        window_retention_seconds=3600) as run:
+        yield run
+
+
+def _agency() -> str:
+    """A fresh agency name per test, so tests sharing the worker never share a cell."""
+    return f"AG-{uuid.uuid4().hex[:6]}"
+
+
+def _tp(tp_id: str, agency: str, channel: str = "phone") -> Touchpoint:
+    return Touchpoint(tp_id, NOW - 180_000, agency, "claims", channel)
+
+
+def _fb(fb_id: str, tp_id: str | None, answers: dict[str, int], at: int = NOW - 120_000, **own: str) -> Feedback:
+    return Feedback(fb_id, at, answers, tp_id, None, own.get("agency"), own.get("service"), own.get("channel"))
+
+
+def _cell(worker: WorkerRun, agency: str, channel: str, domain: str, service: str = "claims",
+          window: int = WINDOW) -> tuple[int, ...] | None:
+    score = worker.scores().get((window, agency, service, channel, domain))
+    return None if score is None else (score.count_1, score.count_2, score.count_3, score.count_4, score.count_5)
+
+
+def test_feedback_before_touchpoint_is_joined_when_it_arrives(worker: WorkerRun) -> None:
+    agency = _agency()
+    worker.send_feedback(_fb(f"fb-{agency}", f"tp-{agency}", {"satisfaction": 4, "trust": 2}))
+    time.sleep(1.0)
+    worker.send_touchpoint(_tp(f"tp-{agency}", agency))
+    wait_for(lambda: _cell(worker, agency, "phone", "trust") == (0, 1, 0, 0, 0), what="the joined trust score")
+    assert _cell(worker, agency, "phone", "satisfaction") == (0, 0, 0, 1, 0)
+    [stored] = [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}"]
+    assert stored.matched and stored.agency == agency and stored.channel == "phone"
+
+
+def test_feedback_after_touchpoint_is_attributed_at_once(worker: WorkerRun) -> None:
+    agency = _agency()
+    worker.send_touchpoint(_tp(f"tp-{agency}", agency, channel="website"))
+    time.sleep(1.0)
+    worker.send_feedback(_fb(f"fb-{agency}", f"tp-{agency}", {"ease": 5}))
+    wait_for(lambda: _cell(worker, agency, "website", "ease") == (0, 0, 0, 0, 1), what="the ease score")
+
+
+def test_a_retried_feedback_counts_once(worker: WorkerRun) -> None:
+    agency = _agency()
+    worker.send_touchpoint(_tp(f"tp-{agency}", agency))
+    time.sleep(1.0)
+    feedback = _fb(f"fb-{agency}", f"tp-{agency}", {"quality": 3})
+    for _ in range(3):
+        worker.send_feedback(feedback)
+    wait_for(lambda: _cell(worker, agency, "phone", "quality") is not None, what="the quality score")
+    time.sleep(2.0)  # time for any duplicate to be (wrongly) counted
+    assert _cell(worker, agency, "phone", "quality") == (0, 0, 1, 0, 0)
+    assert [e.feedback_id for e in worker.enriched()].count(f"fb-{agency}") == 1
+
+
+def test_wrong_and_missing_keys_still_meet_their_partner(worker: WorkerRun) -> None:
+    agency = _agency()
+    tp_id = f"tp-{agency}"
+    home = home_partition(tp_id.encode(), worker.settings.partitions)
+    elsewhere = (home + 1) % worker.settings.partitions
+    worker.send_touchpoint(_tp(tp_id, agency), key=b"not-the-touchpoint-id", partition=elsewhere)
+    worker.send_feedback(_fb(f"fb-{agency}", tp_id, {"efficiency": 1}), key=None, partition=(home + 2) % 6)
+    wait_for(lambda: _cell(worker, agency, "phone", "efficiency") == (1, 0, 0, 0, 0),
+             what="the efficiency score of wrongly keyed input")
+    [stored] = [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}"]
+    assert stored.matched
+
+
+def test_direct_survey_uses_its_own_attribution(worker: WorkerRun) -> None:
+    agency = _agency()
+    worker.send_feedback(_fb(f"fb-{agency}", None, {"equity": 4}, agency=agency, service="farm-loans",
+                             channel="paper"))
+    wait_for(lambda: _cell(worker, agency, "paper", "equity", service="farm-loans") == (0, 0, 0, 1, 0),
+             what="the direct survey's score")
+
+
+def test_feedback_without_its_touchpoint_falls_back_after_join_wait(worker: WorkerRun) -> None:
+    agency = _agency()
+    worker.send_feedback(_fb(f"fb-{agency}-own", f"tp-{agency}-missing", {"helpfulness": 5}, agency=agency,
+                             service="claims", channel="fax"))
+    worker.send_feedback(_fb(f"fb-{agency}-none", f"tp-{agency}-missing2", {"trust": 1}))
+    wait_for(lambda: _cell(worker, agency, "fax", "helpfulness") == (0, 0, 0, 0, 1), timeout=30,
+             what="the fallback to the feedback's own attribution")
+    [unmatched] = [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}-none"]
+    assert (unmatched.agency, unmatched.service, unmatched.channel, unmatched.matched) == (
+        "unknown", "unknown", "unknown", False)
+
+
+def test_bad_input_is_dead_lettered_and_the_worker_keeps_scoring(worker: WorkerRun) -> None:
+    agency = _agency()
+    worker.send_raw(TOPIC_FEEDBACK, b"k1", b'{"json": "where Avro is expected"}')
+    bad_answer = worker.codec.encode("Feedback", {**_fb(f"fb-{agency}-bad", None, {"trust": 4}, agency=agency,
+                                                          service="s", channel="phone").to_avro(),
+                                                  "answers": {"trust": 6}})
+    worker.send_raw(TOPIC_FEEDBACK, b"k2", bad_answer)
+    worker.send_feedback(_fb(f"fb-{agency}-good", None, {"trust": 4}, agency=agency, service="s", channel="phone"))
+    wait_for(lambda: _cell(worker, agency, "phone", "trust", service="s") == (0, 0, 0, 1, 0), what="the good score")
+    letters = {letter.raw: letter for letter in wait_for(lambda: worker.dead_letters(), what="dead letters")}
+    assert letters[b'{"json": "where Avro is expected"}'].reason == "not_single_object"
+    assert letters[bad_answer].reason == "invalid" and "answers.trust: out_of_range" in letters[bad_answer].detail
+    assert worker.process.poll() is None
+
+
+def test_feedback_older_than_retention_is_stored_and_dead_lettered_too_late(worker: WorkerRun) -> None:
+    agency = _agency()
+    n = worker.settings.partitions
+    # Two feedback ids that land in the same scoring partition (stream time is per partition).
+    ids = [f"fb-{agency}-{i}" for i in range(200)]
+    first = ids[0]
+    same = next(i for i in ids[1:] if home_partition(i.encode(), n) == home_partition(first.encode(), n))
+    worker.send_feedback(_fb(first, None, {"trust": 5}, at=NOW, agency=agency, service="s", channel="phone"))
+    wait_for(lambda: any(e.feedback_id == first for e in worker.enriched()), what="the recent feedback")
+    late_at = NOW - 2 * 3600 * 1000
+    worker.send_feedback(_fb(same, None, {"trust": 1}, at=late_at, agency=agency, service="s", channel="phone"))
+    letter = wait_for(lambda: next((d for d in worker.dead_letters() if d.reason == "too_late"), None),
+                      what="the too_late dead letter")
+    assert letter.source_topic.endswith("joined")
+    assert any(e.feedback_id == same for e in worker.enriched())  # still stored as feedback
+    assert _cell(worker, agency, "phone", "trust", service="s", window=window_start_ms(late_at)) is None

@@ -1,0 +1,131 @@
+"""A real `cxstream worker` process for integration tests, on topics of its own (a unique prefix)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+import re
+from typing import Any, Literal
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from cxstream.config import Settings
+from cxstream.schemas.codec import Codec
+from cxstream.schemas.records import DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
+from cxstream.stack.topics import ensure_topics
+from cxstream.vocabulary import (
+    CONTRACT_TOPICS,
+    TOPIC_DEADLETTER,
+    TOPIC_FEEDBACK,
+    TOPIC_FEEDBACK_ENRICHED,
+    TOPIC_SCORES,
+    TOPIC_TOUCHPOINTS,
+)
+
+
+_ASSIGNED = re.compile(r"""['"]partitions['"]: \[\d[^]]*\], ['"]event['"]: ['"]worker\.partitions_assigned""")
+
+
+@dataclass
+class WorkerRun:
+    """A running worker and the means to feed it and read what it produced."""
+
+    settings: Settings
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    codec: Codec
+
+    def send_touchpoint(self, touchpoint: Touchpoint, key: bytes | None | Literal["contract"] = "contract",
+                        partition: int | None = None) -> None:
+        """Produce a touchpoint, keyed per the contract unless ``key`` says otherwise."""
+        self._send(TOPIC_TOUCHPOINTS, touchpoint.touchpoint_id.encode() if key == "contract" else key,
+                   self.codec.encode("Touchpoint", touchpoint.to_avro()), partition)
+
+    def send_feedback(self, feedback: Feedback, key: bytes | None | Literal["contract"] = "contract",
+                      partition: int | None = None) -> None:
+        """Produce a feedback, keyed per the contract unless ``key`` says otherwise."""
+        self._send(TOPIC_FEEDBACK, feedback.kafka_key if key == "contract" else key,
+                   self.codec.encode("Feedback", feedback.to_avro()), partition)
+
+    def send_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self._send(topic, key, value, None)
+
+    def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None) -> None:
+        producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers)
+        producer.send(self.settings.topic(topic), key=key, value=value, partition=partition).get(timeout=10)
+        producer.close()
+
+    def read(self, topic: str) -> list[Any]:
+        consumer = KafkaConsumer(self.settings.topic(topic), bootstrap_servers=self.settings.bootstrap_servers,
+                                 auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=1500)
+        try:
+            return list(consumer)
+        finally:
+            consumer.close()
+
+    def scores(self) -> dict[tuple[Any, ...], DomainScore]:
+        """The latest score of every window key (highest version wins, as any consumer would do)."""
+        latest: dict[tuple[Any, ...], DomainScore] = {}
+        for message in self.read(TOPIC_SCORES):
+            score = DomainScore(**self.codec.decode(message.value)[1])
+            key = (score.window_start, score.agency, score.service, score.channel, score.domain)
+            if key not in latest or score.version > latest[key].version:
+                latest[key] = score
+        return latest
+
+    def enriched(self) -> list[EnrichedFeedback]:
+        return [EnrichedFeedback(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_FEEDBACK_ENRICHED)]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        return [DeadLetter(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_DEADLETTER)]
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    """Poll until ``condition()`` is truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@contextmanager
+def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator[WorkerRun]:
+    """Start `cxstream worker` on fresh topics; stop it (SIGTERM) at the end."""
+    run_id = uuid.uuid4().hex[:8]
+    values = {"topic_prefix": f"t{run_id}.", "worker_id": "cxw", "state_dir": tmp_path / "state",
+              "emit_interval_ms": 200, **overrides}
+    settings = Settings.load({**{k: getattr(base, k) for k in ("kafka_port", "partitions")}, **values},
+                             environ={k: v for k, v in os.environ.items() if k == "CXSTREAM_KAFKA_BOOTSTRAP"})
+    ensure_topics(settings, CONTRACT_TOPICS)
+    env = dict(os.environ)
+    env.update({f"CXSTREAM_{k.upper()}": str(v) for k, v in values.items()})
+    env.update(CXSTREAM_KAFKA_PORT=str(settings.kafka_port), CXSTREAM_PARTITIONS=str(settings.partitions),
+               CXSTREAM_LOG_FORMAT="json")
+    log_path = tmp_path / f"worker-{run_id}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    run = WorkerRun(settings, process, log_path, Codec())
+    try:
+        wait_for(lambda: _ASSIGNED.search(run.log_text()), timeout=90, what="the worker to get its partitions")
+        yield run
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
