@@ -10,7 +10,7 @@ agency/service/channel, else ``unknown``. Nothing is ever dropped for lack of a 
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cxstream.vocabulary import UNKNOWN
@@ -28,11 +28,13 @@ class Attribution:
 
 @dataclass(frozen=True, slots=True)
 class StoredTouchpoint:
-    """What the join keeps of a touchpoint."""
+    """What the join keeps of a touchpoint, and what its arrival released (for replays)."""
 
     attribution: Attribution
     occurred_at: int  # UTC epoch ms
     stored_at: int  # wall-clock ms when the worker stored it (for retention)
+    source: tuple[str, int, int] | None = None  # (topic, partition, offset) of the message stored
+    released: tuple["JoinResult", ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +73,22 @@ class Join:
         self.join_wait_ms = join_wait_ms
 
     def on_touchpoint(self, touchpoint_id: str, stored: StoredTouchpoint, now_ms: int) -> list[JoinResult]:
-        """Remember a touchpoint (the first one wins) and release the feedback waiting for it."""
+        """Remember a touchpoint (the first one wins) and release the feedback waiting for it.
+
+        The released results are kept with the touchpoint: when the same message is replayed after
+        a crash (same ``source``), they are released again, since their first emission may have
+        been lost with the crash while the state change survived."""
         known = self.touchpoints.get(touchpoint_id)
-        if known is None:
-            self.touchpoints[touchpoint_id] = stored
-            known = stored
+        if known is not None:
+            if stored.source is not None and known.source == stored.source:
+                return list(known.released)
+            return []
         waiting = self.pending.pop(touchpoint_id, ())
-        return [JoinResult(f.feedback_id, known.attribution, True, now_ms - f.received_at, f.payload)
-                for f in waiting]
+        released = tuple(
+            JoinResult(f.feedback_id, stored.attribution, True, now_ms - f.received_at, f.payload) for f in waiting
+        )
+        self.touchpoints[touchpoint_id] = replace(stored, released=released)
+        return list(released)
 
     def on_feedback(self, feedback: JoinInput, now_ms: int) -> JoinResult | None:
         """Attribute a feedback now, or buffer it (None) until its touchpoint or the deadline."""

@@ -30,11 +30,29 @@ log = get_logger(__name__)
 
 def _stored_to_json(value: StoredTouchpoint) -> list[Any]:
     a = value.attribution
-    return [a.agency, a.service, a.channel, value.occurred_at, value.stored_at]
+    released = [[r.feedback_id, r.waited_ms, r.payload] for r in value.released]
+    return [a.agency, a.service, a.channel, value.occurred_at, value.stored_at,
+            list(value.source) if value.source else None, released]
 
 
 def _stored_from_json(raw: list[Any]) -> StoredTouchpoint:
-    return StoredTouchpoint(Attribution(raw[0], raw[1], raw[2]), raw[3], raw[4])
+    attribution = Attribution(raw[0], raw[1], raw[2])
+    released = tuple(JoinResult(r[0], attribution, True, r[1], r[2]) for r in raw[6])
+    return StoredTouchpoint(attribution, raw[3], raw[4], tuple(raw[5]) if raw[5] else None, released)
+
+
+def _results_to_json(results: list[JoinResult]) -> list[Any]:
+    return [[r.feedback_id, r.attribution.agency, r.attribution.service, r.attribution.channel, r.matched,
+             r.waited_ms, r.payload] for r in results]
+
+
+def _results_from_json(raw: list[Any]) -> list[JoinResult]:
+    return [JoinResult(r[0], Attribution(r[1], r[2], r[3]), r[4], r[5], r[6]) for r in raw]
+
+
+#: How long the results of a tick's expiry are kept to be re-emitted if that tick is replayed.
+#: Far longer than any commit interval: a replay can only start after the last commit.
+EXPIRED_KEEP_MS = 3_600_000
 
 
 def _pending_to_json(value: tuple[JoinInput, ...]) -> list[Any]:
@@ -56,6 +74,8 @@ class JoinStage:
         partitions = topics.partitions
         self.touchpoint_table = app.Table("join-touchpoints", partitions=partitions)
         self.pending_table = app.Table("join-pending", partitions=partitions)
+        # (partition, tick offset) -> what that tick released, so a replayed tick releases it again.
+        self.expired_table = app.Table("join-expired", partitions=partitions)
         self.join = Join(
             TableView(self.touchpoint_table, _stored_to_json, _stored_from_json),
             TableView(self.pending_table, _pending_to_json, _pending_from_json),
@@ -74,12 +94,29 @@ class JoinStage:
             message = event.message
             now_ms = int(time.time() * 1000)
             if message.topic == self.ticks_topic:
-                n, p = self.topics.partitions, message.partition
-                for result in self.join.expire(now_ms, lambda key: home_partition(key.encode(), n) == p):
-                    METRICS.join_fallbacks += 1
-                    await self._emit(result)
+                await self._tick(message, now_ms)
                 continue
             await self._handle(message, now_ms)
+
+    async def _tick(self, message: Any, now_ms: int) -> None:
+        n, p = self.topics.partitions, message.partition
+        key = f"{p}:{message.offset}"
+        replayed = self.expired_table.get(key)
+        if replayed is not None:
+            for result in _results_from_json(replayed[1]):
+                await self._emit(result)
+        expired = self.join.expire(now_ms, lambda tp_id: home_partition(tp_id.encode(), n) == p)
+        if expired:
+            earlier = replayed[1] if replayed is not None else []
+            self.expired_table[key] = [now_ms, earlier + _results_to_json(expired)]
+        for result in expired:
+            METRICS.join_fallbacks += 1
+            await self._emit(result)
+        if message.offset % 60 == 0:  # about once a minute: forget old expiry records of this partition
+            for old in [k for k in self.expired_table.keys() if k.startswith(f"{p}:")]:
+                record = self.expired_table.get(old)
+                if record is not None and now_ms - record[0] > EXPIRED_KEEP_MS:
+                    del self.expired_table[old]
 
     async def _handle(self, message: Any, now_ms: int) -> None:
         try:
@@ -104,7 +141,7 @@ class JoinStage:
         if name == "Touchpoint":
             stored = StoredTouchpoint(
                 Attribution(touchpoint.agency, touchpoint.service, touchpoint.channel),
-                touchpoint.occurred_at, now_ms,
+                touchpoint.occurred_at, now_ms, (message.topic, message.partition, message.offset),
             )
             for released in self.join.on_touchpoint(touchpoint.touchpoint_id, stored, now_ms):
                 METRICS.join_released += 1

@@ -94,3 +94,15 @@ def test_a_replayed_waiting_feedback_is_buffered_once() -> None:
 
 def test_zero_join_wait_falls_back_immediately() -> None:
     assert _join(wait=0).on_feedback(_fb("fb-1", own=WEB), now_ms=0) == JoinResult("fb-1", WEB, False, 0)
+
+
+def test_a_replayed_touchpoint_releases_its_feedback_again_but_a_duplicate_does_not() -> None:
+    join = _join()
+    join.on_feedback(_fb("fb-1", received_at=0), now_ms=0)
+    first = StoredTouchpoint(PHONE, 1_000, 1_000, source=("cx.touchpoints.v1", 2, 40))
+    assert [r.feedback_id for r in join.on_touchpoint("tp-1", first, now_ms=10)] == ["fb-1"]
+    # The same message again (a replay after a crash): its release may have been lost, so repeat it.
+    assert [r.feedback_id for r in join.on_touchpoint("tp-1", first, now_ms=20)] == ["fb-1"]
+    # Another message with the same touchpoint_id (a producer's retry) releases nothing.
+    retry = StoredTouchpoint(PHONE, 1_000, 1_000, source=("cx.touchpoints.v1", 2, 41))
+    assert join.on_touchpoint("tp-1", retry, now_ms=30) == []
