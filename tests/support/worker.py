@@ -35,12 +35,27 @@ _ASSIGNED = re.compile(r"""['"]partitions['"]: \[\d[^]]*\], ['"]event['"]: ['"]w
 
 @dataclass
 class WorkerRun:
-    """A running worker and the means to feed it and read what it produced."""
+    """A running worker and the means to feed it, kill it, restart it and read what it produced."""
 
     settings: Settings
     process: subprocess.Popen[bytes]
     log_path: Path
     codec: Codec
+    env: dict[str, str]
+    starts: int = 1
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no commit, no goodbye."""
+        self.process.kill()
+        self.process.wait()
+
+    def start(self) -> None:
+        """Start another worker process with the same settings (a restart, or a second worker)."""
+        self.starts += 1
+        marker = len(self.log_text())
+        self.process = _spawn(self.env, self.log_path)
+        wait_for(lambda: _ASSIGNED.search(self.log_text()[marker:]), timeout=90,
+                 what="the restarted worker to get its partitions")
 
     def send_touchpoint(self, touchpoint: Touchpoint, key: bytes | None | Literal["contract"] = "contract",
                         partition: int | None = None) -> None:
@@ -101,6 +116,12 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "c
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def _spawn(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
 @contextmanager
 def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator[WorkerRun]:
     """Start `cxstream worker` on fresh topics; stop it (SIGTERM) at the end."""
@@ -115,17 +136,14 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
     env.update(CXSTREAM_KAFKA_PORT=str(settings.kafka_port), CXSTREAM_PARTITIONS=str(settings.partitions),
                CXSTREAM_LOG_FORMAT="json")
     log_path = tmp_path / f"worker-{run_id}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    run = WorkerRun(settings, process, log_path, Codec())
+    run = WorkerRun(settings, _spawn(env, log_path), log_path, Codec(), env)
     try:
         wait_for(lambda: _ASSIGNED.search(run.log_text()), timeout=90, what="the worker to get its partitions")
         yield run
     finally:
-        process.terminate()
+        run.process.terminate()
         try:
-            process.wait(timeout=30)
+            run.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            run.process.kill()
+            run.process.wait()

@@ -1,0 +1,80 @@
+"""SIGKILL the worker mid-stream, several times, restart it: the scores equal the input's exactly."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from cxstream.config import Settings
+from cxstream.schemas.records import Feedback, Touchpoint
+from cxstream.stack import StackStatus
+from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
+from tests.support.ground_truth import Dataset, generate
+from tests.support.worker import WorkerRun, running_worker, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+
+def _publish_slowly(run: WorkerRun, dataset: Dataset, seconds: float) -> threading.Thread:
+    """Send the dataset over ``seconds`` from a thread, so kills land mid-stream."""
+    def send() -> None:
+        producer = KafkaProducer(bootstrap_servers=run.settings.bootstrap_servers, acks="all", linger_ms=5)
+        pause = seconds / max(len(dataset.messages), 1)
+        for message in dataset.messages:
+            if isinstance(message, Touchpoint):
+                producer.send(run.settings.topic(TOPIC_TOUCHPOINTS), key=message.touchpoint_id.encode(),
+                              value=run.codec.encode("Touchpoint", message.to_avro()))
+            else:
+                producer.send(run.settings.topic(TOPIC_FEEDBACK), key=message.kafka_key,
+                              value=run.codec.encode("Feedback", message.to_avro()))
+            time.sleep(pause)
+        producer.flush()
+        producer.close()
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
+def _differences(run: WorkerRun, dataset: Dataset, prefix: str) -> list[str]:
+    actual = {k: (s.count_1, s.count_2, s.count_3, s.count_4, s.count_5)
+              for k, s in run.scores().items() if k[1].startswith(prefix)}
+    problems = [f"{key}: expected {want}, got {actual.get(key)}" for key, want in dataset.expected.items()
+                if actual.get(key) != want]
+    problems += [f"{key}: unexpected cell {got}" for key, got in actual.items() if key not in dataset.expected]
+    return problems
+
+
+def _exact(run: WorkerRun, dataset: Dataset, prefix: str) -> Callable[[], bool]:
+    return lambda: not _differences(run, dataset, prefix)
+
+
+def test_scores_are_exact_after_repeated_sigkill_and_restart(
+    stack: StackStatus, settings: Settings, tmp_path: Path
+) -> None:
+    prefix = f"K{uuid.uuid4().hex[:6]}"
+    dataset = generate(seed=11, agency_prefix=prefix, touchpoints=600, now_ms=int(time.time() * 1000))
+    rng = random.Random(5)
+    with running_worker(settings, tmp_path, join_wait_seconds=300) as run:
+        sender = _publish_slowly(run, dataset, seconds=20)
+        kills = 0
+        while sender.is_alive() or kills < 2:
+            time.sleep(rng.uniform(2.0, 5.0))
+            run.kill()
+            kills += 1
+            run.start()
+        sender.join()
+        try:
+            wait_for(_exact(run, dataset, prefix), timeout=120, what="exact scores after the kills")
+        except AssertionError:
+            problems = _differences(run, dataset, prefix)
+            raise AssertionError(f"{len(problems)} cells differ after {kills} kills:\n" + "\n".join(problems[:30]))
+    assert kills >= 2
+    assert len(dataset.expected) > 50
