@@ -83,6 +83,7 @@ class Settings:
         48 * 3600, "How long a window's state accepts late feedback", minimum=60
     )
     emit_interval_ms: int = _setting(1000, "At most one score update per window per interval", minimum=10)
+    commit_interval_ms: int = _setting(1000, "How often the worker commits its input offsets", minimum=10)
     alert_threshold_pct: int = _setting(
         60, "Alert when a rolling 15-minute pct_positive falls below this", minimum=0, maximum=100
     )

@@ -77,7 +77,7 @@ def create_app(settings: Settings, data_dir: Path) -> faust.App:
         topic_allow_declare=True,
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",
-        broker_commit_interval=1.0,
+        broker_commit_interval=settings.commit_interval_ms / 1000.0,
         producer_acks=-1,
         web_enabled=False,
         key_serializer="raw",

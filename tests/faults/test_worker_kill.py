@@ -62,7 +62,9 @@ def test_scores_are_exact_after_repeated_sigkill_and_restart(
     prefix = f"K{uuid.uuid4().hex[:6]}"
     dataset = generate(seed=11, agency_prefix=prefix, touchpoints=600, now_ms=int(time.time() * 1000))
     rng = random.Random(5)
-    with running_worker(settings, tmp_path, join_wait_seconds=300) as run:
+    # A long commit interval leaves many processed-but-uncommitted events at each kill, whose
+    # state changes may already be in the changelogs: the replay must not count them again.
+    with running_worker(settings, tmp_path, join_wait_seconds=300, commit_interval_ms=8000) as run:
         sender = _publish_slowly(run, dataset, seconds=20)
         kills = 0
         while sender.is_alive() or kills < 2:
