@@ -25,8 +25,10 @@ EARLIEST_MS: Final = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp() * 1000)
 #: Times further than this ahead of the checker's clock are refused (clock skew allowance).
 MAX_FUTURE_MS: Final = 86_400_000
 
+# ASCII digits only (``\d`` alone also matches other scripts' digits), matched in full (``$``
+# alone would let a trailing newline through).
 _RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
 _TOUCHPOINT_FIELDS = frozenset(
     ("touchpoint_id", "occurred_at", "agency", "service", "channel", "outcome", "wait_seconds",
@@ -62,12 +64,18 @@ class _Errors:
         if self.items:
             raise ValidationError(self.items)
 
+    def raise_if_any_at(self, field: str) -> None:
+        """Stop early when ``field`` is broken (the whole object: no other rule can be checked)."""
+        if any(e.field == field for e in self.items):
+            raise ValidationError(self.items)
+
 
 # --- public entry points ---------------------------------------------------------------------
 def touchpoint_from_json(obj: Mapping[str, Any], now_ms: int) -> Touchpoint:
     """A valid Touchpoint from its JSON form, or ValidationError naming every broken rule."""
     errors = _Errors()
     _unknown_fields(obj, _TOUCHPOINT_FIELDS, errors)
+    errors.raise_if_any_at("$")
     occurred_at = _time(obj, "occurred_at", now_ms, errors)
     record = _touchpoint(obj, occurred_at, json_input=True, now_ms=now_ms, errors=errors)
     errors.raise_if_any()
@@ -79,6 +87,7 @@ def feedback_from_json(obj: Mapping[str, Any], now_ms: int, redact: Redactor = _
     """A valid Feedback from its JSON form, or ValidationError naming every broken rule."""
     errors = _Errors()
     _unknown_fields(obj, _FEEDBACK_FIELDS, errors)
+    errors.raise_if_any_at("$")
     submitted_at = _time(obj, "submitted_at", now_ms, errors)
     record = _feedback(obj, submitted_at, json_input=True, now_ms=now_ms, errors=errors, redact=redact)
     errors.raise_if_any()
@@ -108,15 +117,19 @@ def check_feedback(datum: Mapping[str, Any], now_ms: int, redact: Redactor = _no
 
 def parse_rfc3339(text: str) -> int:
     """UTC epoch ms of an RFC 3339 timestamp with an offset; ValueError otherwise."""
-    match = _RFC3339.match(text)
+    match = _RFC3339.fullmatch(text)
     if match is None:
         raise ValueError("not an RFC 3339 timestamp with a UTC offset")
     fraction = (match.group(7) or ".")[1:]
     zone = match.group(8)
     offset = "+00:00" if zone in ("Z", "z") else zone
     date_time = "{}-{}-{}T{}:{}:{}".format(*match.groups()[:6])
-    whole_seconds = datetime.fromisoformat(date_time + offset)  # ValueError for impossible dates
-    return int(whole_seconds.timestamp()) * 1000 + int((fraction + "000")[:3])
+    try:
+        whole_seconds = datetime.fromisoformat(date_time + offset)  # ValueError for impossible dates
+        seconds = int(whole_seconds.timestamp())
+    except OverflowError as exc:  # year 1 or 9999 pushed past datetime's range by the offset
+        raise ValueError(str(exc)) from None
+    return seconds * 1000 + int((fraction + "000")[:3])
 
 
 # --- the rules -------------------------------------------------------------------------------
@@ -181,7 +194,7 @@ def _unknown_fields(obj: Mapping[str, Any], known: frozenset[str], errors: _Erro
         errors.add("$", "not_an_object", "expected a JSON object")
         return
     for name in sorted(set(obj) - known):
-        errors.add(name, "unknown_field", "not a field of the contract")
+        errors.add(name[:40], "unknown_field", "not a field of the contract")
 
 
 def _text(obj: Mapping[str, Any], field: str, max_length: int, errors: _Errors, *, required: bool) -> str | None:
@@ -208,7 +221,9 @@ def _choice(obj: Mapping[str, Any], field: str, allowed: frozenset[str], errors:
         if required:
             errors.add(field, "required", "missing")
         return None
-    if value not in allowed:
+    # The isinstance check comes first: a JSON list or object is unhashable and would make the
+    # set lookup raise TypeError instead of reporting the rule.
+    if not isinstance(value, str) or value not in allowed:
         rule = "unknown_channel" if field == "channel" else f"unknown_{field}"
         shown = value if isinstance(value, str) and len(value) <= 40 else f"{str(value)[:40]}..."
         errors.add(field, rule, f"{shown!r} is not in the contract's vocabulary")

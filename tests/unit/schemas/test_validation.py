@@ -51,6 +51,8 @@ def test_the_contract_examples_are_valid() -> None:
         ({"service": "s" * 129}, {("service", "too_long")}),
         ({"channel": "carrier_pigeon"}, {("channel", "unknown_channel")}),
         ({"channel": "unknown"}, {("channel", "unknown_channel")}),
+        ({"channel": ["phone"]}, {("channel", "unknown_channel")}),
+        ({"outcome": {"code": 1}}, {("outcome", "unknown_outcome")}),
         ({"outcome": "lost"}, {("outcome", "unknown_outcome")}),
         ({"wait_seconds": -1}, {("wait_seconds", "out_of_range")}),
         ({"handle_seconds": 1.5}, {("handle_seconds", "not_an_integer")}),
@@ -58,6 +60,9 @@ def test_the_contract_examples_are_valid() -> None:
         ({"survey_offered": "yes"}, {("survey_offered", "not_a_boolean")}),
         ({"occurred_at": "2026-11-25 14:03:07"}, {("occurred_at", "not_rfc3339")}),
         ({"occurred_at": "2026-13-01T00:00:00Z"}, {("occurred_at", "not_rfc3339")}),
+        ({"occurred_at": "2026-11-25T14:03:07Z\n"}, {("occurred_at", "not_rfc3339")}),
+        ({"occurred_at": "2026-11-25T14:03:07.\u0662\u0665Z"}, {("occurred_at", "not_rfc3339")}),
+        ({"occurred_at": "0001-01-01T00:00:00+01:00"}, {("occurred_at", "out_of_range")}),
         ({"occurred_at": 1_795_615_387_250}, {("occurred_at", "not_rfc3339")}),
         ({"occurred_at": "1970-01-01T00:00:00Z"}, {("occurred_at", "out_of_range")}),
         ({"occurred_at": "2100-01-01T00:00:00Z"}, {("occurred_at", "out_of_range")}),
@@ -93,6 +98,12 @@ def test_touchpoint_rules(change: dict[str, Any], expected: set[tuple[str, str]]
 )
 def test_feedback_rules(change: dict[str, Any], expected: set[tuple[str, str]]) -> None:
     assert _rules(feedback_from_json, {**FEEDBACK, **change}) == expected
+
+
+@pytest.mark.parametrize("call", [touchpoint_from_json, feedback_from_json])
+@pytest.mark.parametrize("obj", [[], "tp-0001", 7, None])
+def test_input_that_is_not_an_object_is_one_error_for_the_whole(call: Any, obj: Any) -> None:
+    assert _rules(call, obj) == {("$", "not_an_object")}
 
 
 def test_a_comment_of_exactly_2000_characters_is_accepted() -> None:

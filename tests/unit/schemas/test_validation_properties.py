@@ -1,0 +1,96 @@
+"""Validation on arbitrary JSON: a record or a ValidationError naming known rules, nothing else.
+
+Whatever a producer sends, ``cxstream publish`` and the worker must be able to turn it into a
+rejection with reasons; and what validation accepts must survive the Avro round trip unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cxstream.schemas.codec import Codec
+from cxstream.schemas.errors import ValidationError
+from cxstream.schemas.validation import check_feedback, check_touchpoint, feedback_from_json, touchpoint_from_json
+from cxstream.vocabulary import CHANNELS, DOMAINS, OUTCOMES
+
+NOW = 1_795_615_800_000
+CODEC = Codec()
+#: Every rule code docs/SCHEMAS.md documents; a new code must be documented there too.
+RULES = {
+    "required", "empty", "not_a_string", "too_long", "unknown_channel", "unknown_outcome",
+    "not_an_integer", "out_of_range", "not_a_boolean", "not_rfc3339", "not_a_timestamp",
+    "not_an_object", "wrong_count", "unknown_domain", "direct_survey_needs_attribution", "unknown_field",
+}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+names = st.text(min_size=1, max_size=128).filter(str.strip)
+ids = st.text(min_size=1, max_size=64).filter(str.strip)
+times = st.sampled_from(["2026-11-25T14:03:07.250Z", "2026-11-25T09:03:07-05:00", "2026-11-25T14:09:41.5+00:00"])
+DROP = object()
+
+
+def _broken(valid: st.SearchStrategy[dict[str, Any]], fields: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    """A valid object with up to three fields replaced by any JSON value, dropped, or added."""
+    changes = st.dictionaries(st.sampled_from((*fields, "surplus")), json_values | st.just(DROP), max_size=3)
+
+    def apply(pair: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+        obj, change = pair
+        for name, value in change.items():
+            if value is DROP:
+                obj.pop(name, None)
+            else:
+                obj[name] = value
+        return obj
+
+    return st.tuples(valid, changes).map(apply)
+
+
+touchpoint_objects = _broken(st.fixed_dictionaries({
+    "touchpoint_id": ids, "occurred_at": times, "agency": names, "service": names,
+    "channel": st.sampled_from(CHANNELS),
+}, optional={
+    "outcome": st.sampled_from(OUTCOMES), "wait_seconds": st.integers(0, 2**31 - 1),
+    "handle_seconds": st.integers(0, 2**31 - 1), "survey_offered": st.booleans(),
+}), ("touchpoint_id", "occurred_at", "agency", "service", "channel", "outcome", "wait_seconds",
+     "handle_seconds", "survey_offered"))
+feedback_objects = _broken(st.fixed_dictionaries({
+    "feedback_id": ids, "submitted_at": times,
+    "answers": st.dictionaries(st.sampled_from(DOMAINS), st.integers(1, 5), min_size=1),
+    "agency": names, "service": names, "channel": st.sampled_from(CHANNELS),
+}, optional={"touchpoint_id": ids, "comment": st.text(max_size=2000)}),
+    ("feedback_id", "touchpoint_id", "submitted_at", "answers", "comment", "agency", "service", "channel"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(touchpoint_objects)
+def test_any_touchpoint_json_is_a_record_or_named_rules_and_accepted_ones_survive_avro(obj: dict[str, Any]) -> None:
+    try:
+        record = touchpoint_from_json(obj, NOW)
+    except ValidationError as invalid:
+        assert invalid.errors
+        assert {e.rule for e in invalid.errors} <= RULES
+        assert all(e.field for e in invalid.errors)
+        return
+    decoded = CODEC.decode(CODEC.encode_record(record))[1]
+    assert check_touchpoint(decoded, NOW) == record
+
+
+@settings(max_examples=400, deadline=None)
+@given(feedback_objects)
+def test_any_feedback_json_is_a_record_or_named_rules_and_accepted_ones_survive_avro(obj: dict[str, Any]) -> None:
+    try:
+        record = feedback_from_json(obj, NOW)
+    except ValidationError as invalid:
+        assert invalid.errors
+        assert {e.rule for e in invalid.errors} <= RULES
+        assert all(e.field for e in invalid.errors)
+        return
+    decoded = CODEC.decode(CODEC.encode_record(record))[1]
+    assert check_feedback(decoded, NOW) == record
