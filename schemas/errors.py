@@ -10,6 +10,13 @@ from dataclasses import dataclass
 from cxstream.errors import CxstreamError
 
 
+class SchemaError(CxstreamError):
+    """A schema the code cannot use: invalid Avro, an unknown record type, no Confluent id for it.
+
+    A programming or deployment error, unlike :class:`DecodeError`, which is about one message.
+    """
+
+
 class DecodeError(CxstreamError):
     """Bytes that are not a message we can read; ``reason`` is a short machine-readable code."""
 

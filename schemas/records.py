@@ -7,16 +7,17 @@ Field names are the contract's (and the Avro schemas'), so a decoded datum becom
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 
-class _Record:
-    """Shared conversion to an Avro datum (a plain dict, fast: no deep copy)."""
+class ContractRecord:
+    """Base of every record type: its Avro record name, and conversion to an Avro datum."""
 
     avro_name: ClassVar[str]
     __slots__ = ()
 
     def to_avro(self) -> dict[str, Any]:
+        """The record as an Avro datum (a plain dict; values are shared, not copied, for speed)."""
         return {name: getattr(self, name) for name in _field_names(type(self))}
 
 
@@ -31,7 +32,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class Touchpoint(_Record):
+class Touchpoint(ContractRecord):
     """A customer was served."""
 
     avro_name: ClassVar[str] = "Touchpoint"
@@ -47,7 +48,7 @@ class Touchpoint(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class Feedback(_Record):
+class Feedback(ContractRecord):
     """A survey answer: domain -> answer 1..5."""
 
     avro_name: ClassVar[str] = "Feedback"
@@ -67,7 +68,7 @@ class Feedback(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class DomainScore(_Record):
+class DomainScore(ContractRecord):
     """The latest state of one window's score for one domain."""
 
     avro_name: ClassVar[str] = "DomainScore"
@@ -89,7 +90,7 @@ class DomainScore(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class Alert(_Record):
+class Alert(ContractRecord):
     """A rolling score crossed its threshold (firing) or recovered (resolved)."""
 
     avro_name: ClassVar[str] = "Alert"
@@ -106,7 +107,7 @@ class Alert(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetter(_Record):
+class DeadLetter(ContractRecord):
     """Input that could not be used, with why, and its original bytes."""
 
     avro_name: ClassVar[str] = "DeadLetter"
@@ -121,7 +122,7 @@ class DeadLetter(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class EnrichedFeedback(_Record):
+class EnrichedFeedback(ContractRecord):
     """A feedback with the cell it is scored in: what the join emits and the sink stores."""
 
     avro_name: ClassVar[str] = "EnrichedFeedback"
@@ -139,3 +140,9 @@ class EnrichedFeedback(_Record):
 def touchpoint_key(touchpoint: Touchpoint) -> bytes:
     """The contract's key of a touchpoint."""
     return touchpoint.touchpoint_id.encode()
+
+
+#: Every record type by its Avro record name (the ``name`` of its .avsc).
+RECORD_TYPES: Final[dict[str, type[ContractRecord]]] = {
+    cls.avro_name: cls for cls in (Touchpoint, Feedback, DomainScore, Alert, DeadLetter, EnrichedFeedback)
+}

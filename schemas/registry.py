@@ -19,7 +19,7 @@ import avro.errors
 import avro.schema
 import fastavro
 
-from cxstream.errors import CxstreamError
+from cxstream.schemas.errors import SchemaError
 
 #: The record types of the contract and the .avsc file of each.
 SCHEMA_FILES: dict[str, str] = {
@@ -60,7 +60,7 @@ class SchemaRegistry:
             # specification (and fastavro, and Java) reduce it to "long".
             parsed = avro.schema.parse(json.dumps(wire_definition))
         except (avro.errors.AvroException, ValueError, TypeError) as exc:
-            raise CxstreamError(f"invalid Avro schema {definition.get('name')!r}: {exc}") from exc
+            raise SchemaError(f"invalid Avro schema {definition.get('name')!r}: {exc}") from exc
         name = str(definition["name"])
         fingerprint = bytes(parsed.fingerprint("CRC-64-AVRO"))
         known = self._by_fingerprint.get(fingerprint)
@@ -74,11 +74,15 @@ class SchemaRegistry:
         return known
 
     def by_fingerprint(self, fingerprint: bytes) -> KnownSchema | None:
+        """The writer schema with this 8-byte fingerprint, if it is known."""
         return self._by_fingerprint.get(fingerprint)
 
     def current(self, name: str) -> KnownSchema:
         """The schema this code writes, and reads other versions into, for record type ``name``."""
-        return self._current[name]
+        try:
+            return self._current[name]
+        except KeyError:
+            raise SchemaError(f"no current schema for record type {name!r}") from None
 
     def versions(self, name: str) -> list[KnownSchema]:
         """Every registered version of record type ``name``."""

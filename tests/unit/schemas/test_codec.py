@@ -11,26 +11,46 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cxstream.schemas.codec import MAX_MESSAGE_BYTES, Codec
-from cxstream.schemas.errors import DecodeError
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
+from cxstream.schemas.errors import DecodeError, SchemaError
+from cxstream.schemas.records import RECORD_TYPES, Alert, ContractRecord, Feedback, Touchpoint
 
 from .strategies import alerts, dead_letters, domain_scores, enriched, feedbacks, touchpoints
 
 CODEC = Codec()
-RECORD_TYPES: dict[str, Any] = {
-    "Touchpoint": Touchpoint, "Feedback": Feedback, "DomainScore": DomainScore, "Alert": Alert,
-    "DeadLetter": DeadLetter, "EnrichedFeedback": EnrichedFeedback,
-}
+any_record = st.one_of(touchpoints, feedbacks, domain_scores, alerts, dead_letters, enriched)
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(touchpoints, feedbacks, domain_scores, alerts, dead_letters, enriched))
+@given(any_record)
 def test_every_record_type_round_trips(record: Any) -> None:
     encoded = CODEC.encode(record.avro_name, record.to_avro())
     assert encoded[:2] == b"\xc3\x01"
     name, datum = CODEC.decode(encoded)
     assert name == record.avro_name
     assert RECORD_TYPES[name](**datum) == record
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(any_record)
+def test_typed_records_round_trip_through_encode_record_and_decode_record(record: ContractRecord) -> None:
+    decoded = CODEC.decode_record(CODEC.encode_record(record), type(record))
+    assert type(decoded) is type(record)
+    assert decoded == record
+
+
+def test_decode_record_refuses_another_record_type() -> None:
+    encoded = CODEC.encode_record(Touchpoint("tp-1", 946_684_800_000, "VA", "claims", "phone"))
+    with pytest.raises(DecodeError) as caught:
+        CODEC.decode_record(encoded, Feedback)
+    assert caught.value.reason == "wrong_record_type"
+
+
+def test_encoding_an_unknown_record_type_is_a_schema_error() -> None:
+    with pytest.raises(SchemaError):
+        CODEC.encode("Complaint", {"text": "slow"})
+    with pytest.raises(SchemaError):  # Confluent framing without an id for the current schema
+        Codec(confluent_ids={1: b"\x00" * 8}, write_confluent=True).encode_record(
+            Touchpoint("tp-1", 946_684_800_000, "VA", "claims", "phone"))
 
 
 def test_decode_can_insist_on_a_record_type() -> None:
@@ -64,9 +84,13 @@ def test_trailing_bytes_after_a_valid_body_are_malformed() -> None:
     assert caught.value.reason == "malformed"
 
 
-def _decode_or_typed_error(data: bytes) -> None:
+CONFLUENT = Codec(confluent_ids={n: CODEC.registry.current(name).fingerprint
+                                  for n, name in enumerate(sorted(RECORD_TYPES), start=1)})
+
+
+def _decode_or_typed_error(data: bytes, codec: Codec = CODEC) -> None:
     try:
-        CODEC.decode(data)
+        codec.decode(data)
     except DecodeError as error:
         assert error.reason in {"not_single_object", "truncated", "unknown_schema", "malformed", "too_large"}
 
@@ -77,6 +101,12 @@ def test_random_bytes_never_crash_the_decoder(data: bytes) -> None:
     _decode_or_typed_error(data)
 
 
+@settings(max_examples=200, deadline=200)
+@given(st.integers(0, 8), st.binary(max_size=200))
+def test_random_bodies_behind_a_confluent_header_never_crash_the_decoder(schema_id: int, body: bytes) -> None:
+    _decode_or_typed_error(b"\x00" + struct.pack(">I", schema_id) + body, CONFLUENT)
+
+
 @settings(max_examples=300, deadline=200)
 @given(st.sampled_from(["Touchpoint", "Feedback", "DomainScore", "Alert", "DeadLetter"]), st.binary(max_size=200))
 def test_random_bodies_behind_a_known_header_never_crash_the_decoder(name: str, body: bytes) -> None:
@@ -84,10 +114,10 @@ def test_random_bodies_behind_a_known_header_never_crash_the_decoder(name: str, 
     _decode_or_typed_error(header + body)
 
 
-@settings(max_examples=200, deadline=200, suppress_health_check=[HealthCheck.too_slow])
-@given(feedbacks, st.data())
-def test_truncated_and_bit_flipped_messages_never_crash_the_decoder(record: Feedback, data: st.DataObject) -> None:
-    encoded = CODEC.encode("Feedback", record.to_avro())
+@settings(max_examples=300, deadline=200, suppress_health_check=[HealthCheck.too_slow])
+@given(any_record, st.data())
+def test_truncated_and_bit_flipped_messages_never_crash_the_decoder(record: Any, data: st.DataObject) -> None:
+    encoded = CODEC.encode_record(record)
     cut = data.draw(st.integers(0, len(encoded) - 1))
     _decode_or_typed_error(encoded[:cut])
     position = data.draw(st.integers(0, len(encoded) - 1))
