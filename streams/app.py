@@ -67,7 +67,9 @@ def worker_data_dir(settings: Settings) -> Path:
 def create_app(settings: Settings, data_dir: Path) -> faust.App:
     """A Faust app for ``settings``: at-least-once, RocksDB tables, no web server."""
     return faust.App(
-        settings.worker_id,
+        # The app id names the consumer group and every table's changelog topic, so it carries the
+        # topic prefix too: two prefixes never share state.
+        settings.topic(settings.worker_id),
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
         store="rocksdb://",
         datadir=str(data_dir),
