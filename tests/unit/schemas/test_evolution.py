@@ -78,3 +78,14 @@ def test_the_compatibility_check_can_fail() -> None:
     broken["fields"].append({"name": "language", "type": "string"})  # required, no default
     assert not _compatible(broken, load_definition("feedback.avsc"))
     assert _compatible(V2, load_definition("feedback.avsc"))
+
+
+def test_adding_a_channel_is_compatible_only_because_the_enum_has_a_default() -> None:
+    current = load_definition("touchpoint.avsc")
+    newer = load_definition("touchpoint.avsc")
+    channel = newer["fields"][4]["type"]
+    channel["symbols"].insert(len(channel["symbols"]) - 1, "video_call")
+    assert _compatible(current, newer)
+    without_default = load_definition("touchpoint.avsc")
+    del without_default["fields"][4]["type"]["default"]
+    assert not _compatible(without_default, newer)
