@@ -77,6 +77,13 @@ def test_undecodable_bytes_have_a_reason(data: bytes, reason: str) -> None:
     assert caught.value.reason == reason
 
 
+def test_a_tombstone_or_other_non_bytes_value_is_a_decode_error() -> None:
+    for value in (None, "C3 01", 7):
+        with pytest.raises(DecodeError) as caught:
+            CODEC.decode(value)  # type: ignore[arg-type]
+        assert caught.value.reason == "not_bytes"
+
+
 def test_trailing_bytes_after_a_valid_body_are_malformed() -> None:
     encoded = CODEC.encode("Feedback", Feedback("fb-1", 946_684_800_000, {"trust": 4}).to_avro())
     with pytest.raises(DecodeError) as caught:
