@@ -150,7 +150,7 @@ class KafkaBroker:
     def _format_storage_once(self, config: Path) -> None:
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = new_cluster_id()
         result = subprocess.run(
             ["java", "-cp", f"{self.jars_dir}/*", f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
              f"-Dkafka.logs.dir={self.logs_dir}", _STORAGE_TOOL, "format", "-t", cluster_id, "-c", str(config)],
@@ -185,6 +185,16 @@ class KafkaBroker:
             return False
         finally:
             admin.close()
+
+
+def new_cluster_id() -> str:
+    """A random Kafka cluster id: 16 bytes, URL-safe base64 without padding, never starting with
+    '-' (the storage tool's argument parser would take it for an option; Kafka's own generator
+    skips such ids for the same reason)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _require_tool(tool: str, advice: str) -> None:

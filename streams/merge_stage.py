@@ -10,7 +10,6 @@ DomainScore, with version = sum of partial versions: at most one update per wind
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from typing import Any
 
 import faust
@@ -20,6 +19,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import DomainScore
 from cxstream.scores import AnswerCounts
 from cxstream.streams.app import Topics
+from cxstream.streams.flushing import DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.scoring import Partial, merge_partials, newer_partial
@@ -41,14 +41,10 @@ class MergeStage:
         self.topics = topics
         self.codec = codec
         self.table = app.Table("merge-windows", partitions=topics.partitions)
-        self.dirty: dict[int, set[str]] = defaultdict(set)
-        self.republished: set[int] = set()
+        self.dirty = DirtyKeys()
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(topics.partials.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
         app.agent(channel, name="cxstream.merge")(self.run)
-
-    def forget_partitions(self, partitions: set[int]) -> None:
-        self.republished -= partitions
 
     async def run(self, stream: Any) -> None:
         async for event in stream.events():
@@ -63,16 +59,12 @@ class MergeStage:
             if newer_partial(stored.get(partial.partition), partial):
                 stored[partial.partition] = partial
                 self.table[window] = _partials_to_json(stored)
-            self.dirty[message.partition].add(window)
+            self.dirty.mark(message.partition, window)
 
     async def _flush(self, partition: int) -> None:
-        if partition not in self.republished:
-            self.republished.add(partition)
-            n = self.topics.partitions
-            self.dirty[partition].update(
-                k for k in list(self.table.keys()) if home_partition(k.encode(), n) == partition
-            )
-        windows, self.dirty[partition] = self.dirty[partition], set()
+        n = self.topics.partitions
+        windows = self.dirty.take(partition, lambda: [
+            k for k in list(self.table.keys()) if home_partition(k.encode(), n) == partition])
         for window in windows:
             stored = self.table.get(window)
             if not stored:

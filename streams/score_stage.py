@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from typing import Any
 
 import faust
@@ -24,6 +23,7 @@ from cxstream.schemas.records import EnrichedFeedback
 from cxstream.scores import AnswerCounts
 from cxstream.streams.app import Topics
 from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
+from cxstream.streams.flushing import DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.scoring import CellKey, CellState, apply_answer
 from cxstream.streams.table_views import TableView
@@ -62,17 +62,12 @@ class ScoreStage:
             lambda v: [*v.counts.as_tuple(), v.applied_offset],
             lambda r: CellState(AnswerCounts(*r[:5]), r[5]),
         )
-        self.dirty: dict[int, set[str]] = defaultdict(set)
+        self.dirty = DirtyKeys()
         self.stream_time: dict[int, int] = {}
-        self.republished: set[int] = set()
         self.retention_ms = settings.window_retention_seconds * 1000
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(topics.joined.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
         app.agent(channel, name="cxstream.score")(self.run)
-
-    def forget_partitions(self, partitions: set[int]) -> None:
-        """Partitions newly assigned to this worker republish their whole state on their first tick."""
-        self.republished -= partitions
 
     async def run(self, stream: Any) -> None:
         async for event in stream.events():
@@ -114,16 +109,12 @@ class ScoreStage:
             state = apply_answer(self.cells.get(text), answer, offset)
             if state is not None:
                 self.cells[text] = state
-            self.dirty[p].add(text)  # also on a skipped replay: its partial may not have gone out
+            self.dirty.mark(p, text)  # also on a skipped replay: its partial may not have gone out
 
     async def _flush(self, partition: int) -> None:
-        if partition not in self.republished:
-            self.republished.add(partition)
-            # The local store holds every owned partition; a tick touches only its own.
-            self.dirty[partition].update(
-                k for k in list(self.cell_table.keys()) if cell_key_from_text(k).partition == partition
-            )
-        keys, self.dirty[partition] = self.dirty[partition], set()
+        # The local store holds every owned partition; a tick touches only its own.
+        keys = self.dirty.take(partition, lambda: [
+            k for k in list(self.cell_table.keys()) if cell_key_from_text(k).partition == partition])
         for text in keys:
             state = self.cells.get(text)
             if state is None:

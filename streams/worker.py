@@ -36,8 +36,8 @@ def build(settings: Settings) -> faust.App:
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def on_assigned(_app: Any, assigned: set[Any], **_: Any) -> None:
         mine = {tp.partition for tp in assigned if tp.topic == ticks_topic}
-        score.forget_partitions(mine)
-        merge.forget_partitions(mine)
+        score.dirty.forget_partitions(mine)
+        merge.dirty.forget_partitions(mine)
         log.info("worker.partitions_assigned", partitions=sorted(mine))
 
     @app.timer(settings.emit_interval_ms / 1000.0)
