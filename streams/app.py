@@ -18,6 +18,7 @@ import faust
 
 from cxstream.config import Settings
 from cxstream.vocabulary import (
+    TOPIC_ALERTS,
     TOPIC_DEADLETTER,
     TOPIC_FEEDBACK,
     TOPIC_FEEDBACK_ENRICHED,
@@ -36,14 +37,16 @@ class Topics:
     joined: Any  # feedback with its attribution, keyed by feedback_id (internal)
     partials: Any  # per-partition window states, keyed by window (internal)
     ticks: Any  # one tick per partition and interval, for periodic table work (internal)
+    alert_input: Any  # merged scores keyed by (agency, service, domain), for the alert stage (internal)
     enriched: Any  # the storage feed: accepted feedback, one per feedback_id
     scores: Any
+    alerts: Any
     deadletters: Any
     partitions: int
 
 
 #: The worker's own topics, under ``<prefix><worker_id>.``, created before the worker starts.
-INTERNAL_TOPICS = ("rekeyed", "joined", "partials", "ticks")
+INTERNAL_TOPICS = ("rekeyed", "joined", "partials", "ticks", "alert-input")
 
 
 def internal_topic_names(settings: Settings) -> tuple[str, ...]:
@@ -105,8 +108,10 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         joined=internal("joined"),
         partials=internal("partials"),
         ticks=internal("ticks"),
+        alert_input=internal("alert-input"),
         enriched=external(TOPIC_FEEDBACK_ENRICHED),
         scores=external(TOPIC_SCORES),
+        alerts=external(TOPIC_ALERTS),
         deadletters=external(TOPIC_DEADLETTER),
         partitions=n,
     )

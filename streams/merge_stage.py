@@ -18,6 +18,7 @@ from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import DomainScore
 from cxstream.scores import AnswerCounts
+from cxstream.streams.alert_stage import alert_input
 from cxstream.streams.app import Topics
 from cxstream.streams.flushing import DirtyKeys
 from cxstream.streams.metrics import METRICS
@@ -79,4 +80,6 @@ class MergeStage:
                 mean=counts.mean, pct_positive=counts.pct_positive, version=merged.version,
             )
             await self.topics.scores.send(key=window.encode(), value=self.codec.encode("DomainScore", score.to_avro()))
+            alert_key, alert_value = alert_input(window_start, agency, service, channel, domain, merged.version, counts)
+            await self.topics.alert_input.send(key=alert_key, value=alert_value)
             METRICS.scores_emitted += 1

@@ -21,11 +21,13 @@ class WorkerMetrics:
     dead_letters: Counter[str] = field(default_factory=Counter)
     partials_emitted: int = 0
     scores_emitted: int = 0
+    alerts: Counter[str] = field(default_factory=Counter)
 
     def snapshot(self) -> dict[str, Any]:
         data = asdict(self)
         data["events_in"] = dict(self.events_in)
         data["dead_letters"] = dict(self.dead_letters)
+        data["alerts"] = dict(self.alerts)
         return data
 
 

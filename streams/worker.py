@@ -12,6 +12,7 @@ from cxstream.logs import configure as configure_logs
 from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.stack.topics import ensure_topics
+from cxstream.streams.alert_stage import AlertStage
 from cxstream.streams.app import create_app, declare_topics, internal_topic_names, worker_data_dir
 from cxstream.streams.join_stage import JoinStage
 from cxstream.streams.merge_stage import MergeStage
@@ -31,6 +32,7 @@ def build(settings: Settings) -> faust.App:
     JoinStage(app, settings, topics, codec)
     score = ScoreStage(app, settings, topics, codec)
     merge = MergeStage(app, settings, topics, codec)
+    AlertStage(app, settings, topics, codec)
     ticks_topic = topics.ticks.get_topic_name()
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]

@@ -145,3 +145,20 @@ def test_feedback_older_than_retention_is_stored_and_dead_lettered_too_late(work
     assert letter.source_topic.endswith("joined")
     assert any(e.feedback_id == same for e in worker.enriched())  # still stored as feedback
     assert _cell(worker, agency, "phone", "trust", service="s", window=window_start_ms(late_at)) is None
+
+
+def test_a_drop_in_a_rolling_score_fires_an_alert_and_recovery_resolves_it(worker: WorkerRun) -> None:
+    agency = _agency()
+    own = {"agency": agency, "service": "claims", "channel": "phone"}
+    for i in range(35):  # 35 strongly-disagree answers: 0% positive, above the min-n of 30
+        worker.send_feedback(_fb(f"fb-{agency}-low-{i}", None, {"trust": 1}, **own))
+    fired = wait_for(lambda: [a for a in worker.alerts() if a.agency == agency], what="the firing alert")
+    # It fires once, as soon as a merged score carries at least min-n answers (when depends on timing).
+    assert [(a.state, a.domain) for a in fired] == [("firing", "trust")]
+    assert 30 <= fired[0].responses <= 35
+    assert fired[0].pct_positive == 0.0 and fired[0].threshold == 60.0 and fired[0].min_responses == 30
+    for i in range(100):
+        worker.send_feedback(_fb(f"fb-{agency}-high-{i}", None, {"trust": 5}, **own))
+    resolved = wait_for(lambda: [a for a in worker.alerts() if a.agency == agency and a.state == "resolved"],
+                        what="the resolved alert")
+    assert resolved[-1].pct_positive >= 60.0

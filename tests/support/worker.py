@@ -18,10 +18,11 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
-from cxstream.schemas.records import DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
+from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
 from cxstream.stack.topics import ensure_topics
 from cxstream.vocabulary import (
     CONTRACT_TOPICS,
+    TOPIC_ALERTS,
     TOPIC_DEADLETTER,
     TOPIC_FEEDBACK,
     TOPIC_FEEDBACK_ENRICHED,
@@ -97,6 +98,9 @@ class WorkerRun:
 
     def enriched(self) -> list[EnrichedFeedback]:
         return [EnrichedFeedback(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_FEEDBACK_ENRICHED)]
+
+    def alerts(self) -> list[Alert]:
+        return [Alert(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_ALERTS)]
 
     def dead_letters(self) -> list[DeadLetter]:
         return [DeadLetter(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_DEADLETTER)]
