@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+#: Retention sweeps run on one tick in this many per partition (every 10 minutes at the default
+#: 1 s emit interval, and on a partition's first tick: offset 0).
+SWEEP_EVERY_TICKS = 600
+
 
 class DirtyKeys:
     """Keys to publish at the next tick of their partition."""

@@ -21,6 +21,7 @@ from cxstream.schemas.records import EnrichedFeedback
 from cxstream.schemas.validation import check_feedback, check_touchpoint
 from cxstream.streams.app import Topics
 from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
+from cxstream.streams.flushing import SWEEP_EVERY_TICKS
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.table_views import TableView
@@ -112,11 +113,27 @@ class JoinStage:
         for result in expired:
             METRICS.join_fallbacks += 1
             await self._emit(result)
-        if message.offset % 60 == 0:  # about once a minute: forget old expiry records of this partition
-            for old in [k for k in self.expired_table.keys() if k.startswith(f"{p}:")]:
-                record = self.expired_table.get(old)
-                if record is not None and now_ms - record[0] > EXPIRED_KEEP_MS:
-                    del self.expired_table[old]
+        if message.offset % SWEEP_EVERY_TICKS == 0:
+            log.info("join.swept", partition=p, deleted=self.sweep(p, now_ms))
+
+    def sweep(self, partition: int, now_ms: int) -> int:
+        """Forget this partition's touchpoints past their retention and old expiry records."""
+        deleted = 0
+        for old in [k for k in self.expired_table.keys() if k.startswith(f"{partition}:")]:
+            record = self.expired_table.get(old)
+            if record is not None and now_ms - record[0] > EXPIRED_KEEP_MS:
+                del self.expired_table[old]
+                deleted += 1
+        retention_ms = self.settings.touchpoint_retention_seconds * 1000
+        n = self.topics.partitions
+        for touchpoint_id in list(self.touchpoint_table.keys()):
+            if home_partition(touchpoint_id.encode(), n) != partition:
+                continue
+            raw = self.touchpoint_table.get(touchpoint_id)
+            if raw is not None and now_ms - _stored_from_json(raw).stored_at > retention_ms:
+                del self.touchpoint_table[touchpoint_id]
+                deleted += 1
+        return deleted
 
     async def _handle(self, message: Any, now_ms: int) -> None:
         try:

@@ -10,6 +10,7 @@ DomainScore, with version = sum of partial versions: at most one update per wind
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import faust
@@ -20,7 +21,7 @@ from cxstream.schemas.records import DomainScore
 from cxstream.scores import AnswerCounts
 from cxstream.streams.alert_stage import alert_input
 from cxstream.streams.app import Topics
-from cxstream.streams.flushing import DirtyKeys
+from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.scoring import Partial, merge_partials, newer_partial
@@ -43,6 +44,7 @@ class MergeStage:
         self.codec = codec
         self.table = app.Table("merge-windows", partitions=topics.partitions)
         self.dirty = DirtyKeys()
+        self.retention_ms = settings.window_retention_seconds * 1000
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(topics.partials.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
         app.agent(channel, name="cxstream.merge")(self.run)
@@ -52,6 +54,8 @@ class MergeStage:
             message = event.message
             if message.topic == self.ticks_topic:
                 await self._flush(message.partition)
+                if message.offset % SWEEP_EVERY_TICKS == 0:
+                    self.sweep(message.partition, int(time.time() * 1000))
                 continue
             window = message.key.decode()
             incoming = json.loads(message.value)
@@ -61,6 +65,17 @@ class MergeStage:
                 stored[partial.partition] = partial
                 self.table[window] = _partials_to_json(stored)
             self.dirty.mark(message.partition, window)
+
+    def sweep(self, partition: int, now_ms: int) -> int:
+        """Forget windows of this partition older than the window retention (plus an hour, so
+        stage B, which stops accepting them first, never resurrects one)."""
+        horizon = now_ms - self.retention_ms - 3_600_000
+        n = self.topics.partitions
+        stale = [k for k in list(self.table.keys())
+                 if home_partition(k.encode(), n) == partition and json.loads(k)[0] < horizon]
+        for key in stale:
+            del self.table[key]
+        return len(stale)
 
     async def _flush(self, partition: int) -> None:
         n = self.topics.partitions

@@ -23,8 +23,9 @@ from cxstream.schemas.records import EnrichedFeedback
 from cxstream.scores import AnswerCounts
 from cxstream.streams.app import Topics
 from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
-from cxstream.streams.flushing import DirtyKeys
+from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
+from cxstream.streams.partitioning import home_partition
 from cxstream.streams.scoring import CellKey, CellState, apply_answer
 from cxstream.streams.table_views import TableView
 from cxstream.streams.windows import window_start_ms
@@ -74,6 +75,9 @@ class ScoreStage:
             message = event.message
             if message.topic == self.ticks_topic:
                 await self._flush(message.partition)
+                if message.offset % SWEEP_EVERY_TICKS == 0:
+                    deleted = self.sweep(message.partition, int(time.time() * 1000))
+                    log.info("score.swept", partition=message.partition, deleted=deleted)
                 continue
             await self._score(message, int(time.time() * 1000))
 
@@ -90,9 +94,7 @@ class ScoreStage:
             return
         await self.topics.enriched.send(key=message.key, value=message.value)
         window = window_start_ms(feedback.submitted_at)
-        stream_time = max(self.stream_time.get(p, feedback.submitted_at), feedback.submitted_at)
-        self.stream_time[p] = stream_time
-        if window < stream_time - self.retention_ms:
+        if window < self._horizon(p, feedback.submitted_at, now_ms):
             key, value = dead_letter_message(
                 self.codec, source_topic=message.topic, partition=p, offset=offset, key=message.key,
                 raw=message.value, reason="too_late",
@@ -110,6 +112,34 @@ class ScoreStage:
             if state is not None:
                 self.cells[text] = state
             self.dirty.mark(p, text)  # also on a skipped replay: its partial may not have gone out
+
+    def _horizon(self, partition: int, submitted_at: int, now_ms: int) -> int:
+        """Windows starting before this are no longer kept: retention behind the stream time of the
+        partition (its newest submitted_at), and never behind the wall clock, which the sweep uses."""
+        stream_time = max(self.stream_time.get(partition, submitted_at), submitted_at)
+        self.stream_time[partition] = stream_time
+        return max(stream_time, now_ms) - self.retention_ms
+
+    def sweep(self, partition: int, now_ms: int) -> int:
+        """Forget this partition's cells past the window retention and dedupe entries past the
+        dedupe horizon; returns how many keys were deleted."""
+        horizon = self._horizon(partition, 0, now_ms)
+        deleted = 0
+        for text in list(self.cell_table.keys()):
+            cell = cell_key_from_text(text)
+            if cell.partition == partition and cell.window_start < horizon:
+                del self.cell_table[text]
+                deleted += 1
+        dedupe_ms = self.settings.dedupe_horizon_seconds * 1000
+        n = self.topics.partitions
+        for feedback_id in list(self.seen_table.keys()):
+            if home_partition(feedback_id.encode(), n) != partition:
+                continue
+            entry = self.seen.get(feedback_id)
+            if entry is not None and now_ms - entry.seen_at > dedupe_ms:
+                del self.seen_table[feedback_id]
+                deleted += 1
+        return deleted
 
     async def _flush(self, partition: int) -> None:
         # The local store holds every owned partition; a tick touches only its own.
