@@ -1,4 +1,10 @@
-"""A second worker joins mid-stream and the first leaves: state moves with the partitions, counts stay exact."""
+"""A second worker joins mid-stream and the first leaves: state moves with the partitions, counts stay exact.
+
+Marked ``rebalance``: it runs in ``make faults``, not in ``make test``. It passed locally, then
+failed in a clean-clone CI run on 2026-11-25 (38 cells short of their expected counts: updates
+lost across the hand-over). Until that is understood and fixed, exactness under rebalance is an
+open defect of the streaming core (see docs/ARCHITECTURE.md, Known limits), not a proven property.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ from tests.support.worker import running_worker, wait_for
 
 from .test_worker_kill import _differences, _exact, _publish_slowly
 
-pytestmark = [pytest.mark.integration, pytest.mark.faults]
+pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.rebalance]
 
 
 def test_scores_are_exact_when_a_second_worker_joins_and_the_first_leaves(
