@@ -77,7 +77,7 @@ def touchpoint_from_json(obj: Mapping[str, Any], now_ms: int) -> Touchpoint:
     _unknown_fields(obj, _TOUCHPOINT_FIELDS, errors)
     errors.raise_if_any_at("$")
     occurred_at = _time(obj, "occurred_at", now_ms, errors)
-    record = _touchpoint(obj, occurred_at, json_input=True, now_ms=now_ms, errors=errors)
+    record = _touchpoint(obj, occurred_at, json_input=True, errors=errors)
     errors.raise_if_any()
     assert record is not None
     return record
@@ -89,7 +89,7 @@ def feedback_from_json(obj: Mapping[str, Any], now_ms: int, redact: Redactor = _
     _unknown_fields(obj, _FEEDBACK_FIELDS, errors)
     errors.raise_if_any_at("$")
     submitted_at = _time(obj, "submitted_at", now_ms, errors)
-    record = _feedback(obj, submitted_at, json_input=True, now_ms=now_ms, errors=errors, redact=redact)
+    record = _feedback(obj, submitted_at, json_input=True, errors=errors, redact=redact)
     errors.raise_if_any()
     assert record is not None
     return record
@@ -99,7 +99,7 @@ def check_touchpoint(datum: Mapping[str, Any], now_ms: int) -> Touchpoint:
     """A valid Touchpoint from a decoded Avro datum (times already epoch ms)."""
     errors = _Errors()
     occurred_at = _epoch_ms(datum.get("occurred_at"), "occurred_at", now_ms, errors)
-    record = _touchpoint(datum, occurred_at, json_input=False, now_ms=now_ms, errors=errors)
+    record = _touchpoint(datum, occurred_at, json_input=False, errors=errors)
     errors.raise_if_any()
     assert record is not None
     return record
@@ -109,7 +109,7 @@ def check_feedback(datum: Mapping[str, Any], now_ms: int, redact: Redactor = _no
     """A valid Feedback from a decoded Avro datum (times already epoch ms)."""
     errors = _Errors()
     submitted_at = _epoch_ms(datum.get("submitted_at"), "submitted_at", now_ms, errors)
-    record = _feedback(datum, submitted_at, json_input=False, now_ms=now_ms, errors=errors, redact=redact)
+    record = _feedback(datum, submitted_at, json_input=False, errors=errors, redact=redact)
     errors.raise_if_any()
     assert record is not None
     return record
@@ -134,7 +134,7 @@ def parse_rfc3339(text: str) -> int:
 
 # --- the rules -------------------------------------------------------------------------------
 def _touchpoint(
-    obj: Mapping[str, Any], occurred_at: int | None, *, json_input: bool, now_ms: int, errors: _Errors
+    obj: Mapping[str, Any], occurred_at: int | None, *, json_input: bool, errors: _Errors
 ) -> Touchpoint | None:
     touchpoint_id = _text(obj, "touchpoint_id", MAX_ID_LENGTH, errors, required=True)
     agency = _text(obj, "agency", MAX_NAME_LENGTH, errors, required=True)
@@ -158,7 +158,6 @@ def _feedback(
     submitted_at: int | None,
     *,
     json_input: bool,
-    now_ms: int,
     errors: _Errors,
     redact: Redactor,
 ) -> Feedback | None:
