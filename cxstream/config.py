@@ -57,6 +57,13 @@ class Settings:
     clickhouse_user: str = _setting("default", "ClickHouse user")
     clickhouse_password: str = _setting("", "ClickHouse password")
     clickhouse_database: str = _setting("cx", "ClickHouse database holding cxstream's tables and views")
+    clickhouse_bi_user: str = _setting("bi", "Read-only ClickHouse user for BI tools (local stack: users.xml)")
+    clickhouse_bi_password: str = _setting(
+        "cxstream-bi-local", "Password of the BI user; the default is for a local development server only"
+    )
+    bi_min_responses: int = _setting(
+        10, "Score views flag rows with fewer responses as suppressed (applied by `cxstream db migrate`)", minimum=1
+    )
 
     # --- the local stack (cxstream stack up) -----------------------------------------------
     kafka_port: int = _port(9092, "Kafka broker port of the local stack")

@@ -1,0 +1,95 @@
+"""The four store tables: their names, their columns, and records turned into insert rows.
+
+Pure functions, one per record type; ``insert`` sends rows as a parameterised insert (data
+blocks), the one form of INSERT that works over the native protocol on ClickHouse 18.16 too.
+Times travel as UTC epoch seconds for the DateTime('UTC') columns (the driver and the server take
+an int as an instant, no time zone guessing) plus the exact milliseconds in a ``*_ms`` column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from cxstream.schemas.records import DeadLetter, DomainScore, EnrichedFeedback, Touchpoint
+from cxstream.sinks.connection import SqlClient
+from cxstream.sinks.migrate import check_database_name
+from cxstream.vocabulary import DOMAINS
+
+TOUCHPOINTS: Final = "touchpoints_store"
+FEEDBACK: Final = "feedback_store"
+SCORES: Final = "domain_scores_store"
+DEAD_LETTERS: Final = "dead_letters_store"
+
+#: Columns of each store table, in the order of the row tuples below.
+COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    TOUCHPOINTS: (
+        "touchpoint_id", "occurred_at", "occurred_at_ms", "agency", "service", "channel",
+        "outcome", "wait_seconds", "handle_seconds", "survey_offered", "_version",
+    ),
+    FEEDBACK: (
+        "feedback_id", "touchpoint_id", "submitted_at", "submitted_at_ms", "agency", "service", "channel",
+        "matched", *DOMAINS, "comment", "_version",
+    ),
+    SCORES: (
+        "window_start", "window_seconds", "agency", "service", "channel", "domain", "responses",
+        "count_1", "count_2", "count_3", "count_4", "count_5", "mean", "pct_positive", "version",
+    ),
+    DEAD_LETTERS: (
+        "source_topic", "partition", "offset", "reason", "detail", "received_at", "received_at_ms", "key", "raw",
+    ),
+}
+
+_DOMAIN_SET = frozenset(DOMAINS)
+
+
+def touchpoint_row(tp: Touchpoint, version: int) -> tuple[Any, ...]:
+    """A touchpoints_store row; ``version`` grows with the Kafka offset (the highest is kept)."""
+    survey = None if tp.survey_offered is None else int(tp.survey_offered)
+    return (
+        tp.touchpoint_id, tp.occurred_at // 1000, tp.occurred_at, tp.agency, tp.service, tp.channel,
+        tp.outcome, tp.wait_seconds, tp.handle_seconds, survey, version,
+    )
+
+
+def feedback_row(fb: EnrichedFeedback, version: int) -> tuple[Any, ...]:
+    """A feedback_store row: one nullable column per domain, NULL where it was not answered."""
+    unknown = fb.answers.keys() - _DOMAIN_SET
+    if unknown:  # validation keeps these out; storing them would lose them silently
+        raise ValueError(f"feedback {fb.feedback_id} answers unknown domain(s) {sorted(unknown)}")
+    answers = tuple(fb.answers.get(domain) for domain in DOMAINS)
+    return (
+        fb.feedback_id, fb.touchpoint_id, fb.submitted_at // 1000, fb.submitted_at, fb.agency, fb.service,
+        fb.channel, int(fb.matched), *answers, fb.comment, version,
+    )
+
+
+def score_row(score: DomainScore) -> tuple[Any, ...]:
+    """A domain_scores_store row; the score's own version orders its states."""
+    return (
+        score.window_start // 1000, score.window_seconds, score.agency, score.service, score.channel,
+        score.domain, score.responses, score.count_1, score.count_2, score.count_3, score.count_4,
+        score.count_5, score.mean, score.pct_positive, score.version,
+    )
+
+
+def dead_letter_row(dl: DeadLetter) -> tuple[Any, ...]:
+    """A dead_letters_store row; key and raw are stored as the original bytes."""
+    return (
+        dl.source_topic, dl.partition, dl.offset, dl.reason, dl.detail, dl.received_at // 1000,
+        dl.received_at, dl.key, dl.raw,
+    )
+
+
+def insert_statement(database: str, table: str) -> str:
+    """``INSERT INTO <db>.<table> (<columns>) VALUES``, the rows travelling as data blocks."""
+    columns = ", ".join(f"`{name}`" for name in COLUMNS[table])
+    return f"INSERT INTO {check_database_name(database)}.{table} ({columns}) VALUES"
+
+
+def insert(client: SqlClient, database: str, table: str, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert ``rows`` into one store table in one block; return how many were sent."""
+    if not rows:
+        return 0
+    client.execute(insert_statement(database, table), rows)
+    return len(rows)
