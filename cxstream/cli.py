@@ -63,6 +63,7 @@ def main(ctx: click.Context, **overrides: Any) -> None:
 
 def _register_subcommands() -> None:
     from cxstream.publish_cli import publish
+    from cxstream.sinks.cli import db, report
     from cxstream.stack.cli import stack, topics
     from cxstream.streams.cli import worker
 
@@ -70,6 +71,8 @@ def _register_subcommands() -> None:
     main.add_command(worker)
     main.add_command(stack)
     main.add_command(topics)
+    main.add_command(db)
+    main.add_command(report)
 
 
 _register_subcommands()

@@ -1,0 +1,124 @@
+"""``cxstream db migrate | bi-user`` and ``cxstream report a11``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from cxstream.config import Settings
+from cxstream.sinks.errors import StorageError
+from cxstream.sinks.migrate import check_database_name, check_identifier
+
+
+@click.group()
+def db() -> None:
+    """The ClickHouse database: tables, views, the BI user."""
+
+
+@db.command()
+@click.pass_obj
+def migrate(settings: Settings) -> None:
+    """Create or update cxstream's tables and views (idempotent; safe to run from several places)."""
+    from cxstream.sinks.connection import connect
+    from cxstream.sinks.migrate import migrate as run_migrations
+
+    client = connect(settings)
+    try:
+        applied = run_migrations(
+            client, settings.clickhouse_database, bi_min_responses=settings.bi_min_responses
+        )
+    finally:
+        client.disconnect()
+    where = f"{settings.clickhouse_host}:{settings.clickhouse_port}/{settings.clickhouse_database}"
+    click.echo(f"applied: {', '.join(applied)}" if applied else f"up to date: {where}")
+
+
+@db.command("bi-user")
+@click.option("--print-sql", is_flag=True, help="Print the SQL instead of running it.")
+@click.pass_obj
+def bi_user(settings: Settings, print_sql: bool) -> None:
+    """The read-only BI user on ClickHouse 20.5+ (the local 18.16 server has it in users.xml)."""
+    sql = bi_user_sql(settings)
+    if print_sql:
+        click.echo(sql, nl=False)
+        return
+    from clickhouse_driver.errors import ServerException
+
+    from cxstream.sinks.connection import connect, server_message
+    from cxstream.sinks.sqlscript import split_statements
+
+    client = connect(settings)
+    try:
+        [(version,)] = client.execute("SELECT version()")
+        if int(version.split(".")[0]) < 20:
+            raise StorageError(
+                f"ClickHouse {version} has no SQL-defined users: the local stack defines "
+                f"{settings.clickhouse_bi_user!r} in its users.xml (cxstream stack up)"
+            )
+        for statement in split_statements(sql):
+            try:
+                client.execute(statement)
+            except ServerException as exc:
+                raise StorageError(f"could not create the BI user: {server_message(exc)}") from None
+    finally:
+        client.disconnect()
+    click.echo(f"BI user {settings.clickhouse_bi_user!r} can read {settings.clickhouse_database}.*")
+
+
+def bi_user_sql(settings: Settings) -> str:
+    """sinks/bi_user.sql with database, user and password hash filled in."""
+    database = check_database_name(settings.clickhouse_database)
+    user = check_identifier(settings.clickhouse_bi_user, "clickhouse_bi_user")
+    template = resources.files("cxstream.sinks").joinpath("bi_user.sql").read_text()
+    password_sha256 = hashlib.sha256(settings.clickhouse_bi_password.encode()).hexdigest()
+    return (
+        template.replace("{db}", database).replace("{user}", user).replace("{password_sha256}", password_sha256)
+    )
+
+
+@click.group()
+def report() -> None:
+    """Reports from the stored facts."""
+
+
+@report.command()
+@click.option("--fiscal-year", type=int, required=True, help="Federal fiscal year (FY2027 starts 2026-10-01).")
+@click.option("--quarter", type=click.IntRange(1, 4), required=True, help="Fiscal quarter 1..4.")
+@click.option("--agency", default=None, help="Only this agency.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: standard output).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.pass_obj
+def a11(settings: Settings, fiscal_year: int, quarter: int, agency: str | None, out_path: Path | None,
+        fmt: str) -> None:
+    """The A-11 Section 280 quarterly report: one row per agency, service and channel."""
+    from cxstream.sinks.a11_report import query_report, write_csv, write_json
+    from cxstream.sinks.connection import connect
+
+    if not 1900 < fiscal_year < 10000:
+        raise click.BadParameter(f"{fiscal_year} is not a fiscal year", param_hint="--fiscal-year")
+    client = connect(settings)
+    try:
+        rows = query_report(client, settings.clickhouse_database, fiscal_year, quarter, agency)
+    finally:
+        client.disconnect()
+    write = write_csv if fmt == "csv" else write_json
+    if out_path is None:
+        write(rows, sys.stdout)
+        return
+    # Write next to the target and rename, so a failed run never leaves half a report.
+    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.")
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            write(rows, handle)
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"{len(rows)} rows written to {out_path}", err=True)
