@@ -7,8 +7,10 @@ ClickHouse accept (see sinks/ and docs/ARCHITECTURE.md).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from importlib import resources
@@ -25,6 +27,8 @@ log = get_logger(__name__)
 
 _PACKAGES = ("clickhouse-server", "clickhouse-client")
 _SEARCH_DIRS = ("/usr/bin", "/usr/sbin", "/usr/local/bin")
+#: User and database names go into users.xml as element names and values.
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def find_server_binary() -> str | None:
@@ -114,8 +118,13 @@ class ClickHouseServer:
         return self.process.pid() is not None
 
     def start(self) -> bool:
-        """Start the server unless ours already runs; True if this call started it."""
+        """Start the server unless ours already runs; True if this call started it.
+
+        A server of ours that already runs gets the current users.xml (it reloads that file by
+        itself, within seconds), so a user added since it started, such as the BI user, exists.
+        """
         if self.is_running():
+            self._refresh_users()
             return False
         require_free_ports(
             "ClickHouse",
@@ -146,12 +155,10 @@ class ClickHouseServer:
     def _write_config(self) -> None:
         for folder in (self.data_dir, self.logs_dir, self.data_dir / "tmp", self.data_dir / "user_files"):
             folder.mkdir(parents=True, exist_ok=True)
-        package = resources.files("cxstream.stack")
         users_config = self.home / "users.xml"
-        users = Template(package.joinpath("clickhouse-users.xml").read_text())
-        users_config.write_text(users.substitute(default_password=escape(self.settings.clickhouse_password)))
+        users_config.write_text(self._users_xml())
         users_config.chmod(0o600)
-        config = Template(package.joinpath("clickhouse-config.xml").read_text())
+        config = Template(resources.files("cxstream.stack").joinpath("clickhouse-config.xml").read_text())
         self.config_file.write_text(
             config.substitute(
                 logs_dir=self.logs_dir,
@@ -162,14 +169,45 @@ class ClickHouseServer:
             )
         )
 
-    def _http_query(self, sql: str) -> str | None:
+    def _users_xml(self) -> str:
+        """users.xml: the pipeline's user and the read-only BI user (see clickhouse-users.xml)."""
+        for name in ("clickhouse_bi_user", "clickhouse_database"):
+            value = getattr(self.settings, name)
+            if not _IDENTIFIER.match(value):
+                raise StackError(f"{env_var(name)} must be a plain identifier (letters, digits, _), got {value!r}")
+        users = Template(resources.files("cxstream.stack").joinpath("clickhouse-users.xml").read_text())
+        return users.substitute(
+            default_password=escape(self.settings.clickhouse_password),
+            bi_user=self.settings.clickhouse_bi_user,
+            bi_password=escape(self.settings.clickhouse_bi_password),
+            database=self.settings.clickhouse_database,
+        )
+
+    def _refresh_users(self) -> None:
+        """Rewrite users.xml of the running server if it changed; wait until the BI user can log in."""
+        users_config = self.home / "users.xml"
+        wanted = self._users_xml()
+        if users_config.exists() and users_config.read_text() == wanted:
+            return
+        users_config.write_text(wanted)
+        users_config.chmod(0o600)
+        log.info("stack.clickhouse.users_updated", path=str(users_config))
+        deadline = time.monotonic() + self.settings.start_timeout
+        bi = (self.settings.clickhouse_bi_user, self.settings.clickhouse_bi_password)
+        while self._http_query("SELECT 1", credentials=bi) is None:
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"ClickHouse did not reload {users_config} within {self.settings.start_timeout}s: restart it "
+                    "with `cxstream stack down` then `cxstream stack up`"
+                )
+            time.sleep(0.2)
+
+    def _http_query(self, sql: str, credentials: tuple[str, str] | None = None) -> str | None:
+        user, password = credentials or (self.settings.clickhouse_user, self.settings.clickhouse_password)
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.settings.clickhouse_http_port}/",
             data=sql.encode(),
-            headers={
-                "X-ClickHouse-User": self.settings.clickhouse_user,
-                "X-ClickHouse-Key": self.settings.clickhouse_password,
-            },
+            headers={"X-ClickHouse-User": user, "X-ClickHouse-Key": password},
         )
         try:
             with urllib.request.urlopen(request, timeout=2) as response:
