@@ -74,20 +74,20 @@ def main() -> None:
         lo, hi = BASE_S + 30 * 86_400, BASE_S + 120 * 86_400
         for name, inner in DEDUPE.items():
             inner = inner.format(db=db)
-            full = _best(lambda q=f"SELECT count() FROM ({inner})": run(q))
-            quarter = _best(lambda q=QUARTER.format(inner=inner, lo=lo, hi=hi): run(q))
+            full = _best(run, f"SELECT count() FROM ({inner})")
+            quarter = _best(run, QUARTER.format(inner=inner, lo=lo, hi=hi))
             print(f"  {name:<26} count {full:7.0f}   quarter aggregation {quarter:7.0f}")
         for view in ("domain_scores_5m", "domain_scores_15m", "domain_scores_1h", "domain_scores_24h",
                      "domain_scores_24h_all_channels"):
-            took = _best(lambda q=f"SELECT * FROM {db}.{view}": run(q))
+            took = _best(run, f"SELECT * FROM {db}.{view}")
             print(f"  {view:<32} {took:7.0f}")
 
 
-def _best(query: Callable[[], Any], rounds: int = 3) -> float:
+def _best(run: Callable[[str], Any], query: str, rounds: int = 3) -> float:
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
-        query()
+        run(query)
         best = min(best, time.perf_counter() - start)
     return best * 1000
 
