@@ -15,6 +15,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Alert
 from cxstream.scores import AnswerCounts
 from cxstream.streams.alerting import AlertRule, AlertState, apply_score
+from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.table_views import TableView
@@ -42,7 +43,8 @@ def alert_input(window_start: int, agency: str, service: str, channel: str, doma
 class AlertStage:
     """Wires the rolling alert logic to a Faust table and the alerts topic."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec) -> None:
+    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
+        self.acks = acks
         self.topics = topics
         self.codec = codec
         self.rule = AlertRule(float(settings.alert_threshold_pct), settings.alert_min_responses)
@@ -51,22 +53,23 @@ class AlertStage:
         app.agent(topics.alert_input, name="cxstream.alert")(self.run)
 
     async def run(self, stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            key = message.key.decode()
-            update = json.loads(message.value)
-            state = self.states.get(key) or AlertState()
-            transition = apply_score(state, update["window_start"], update["channel"], update["version"],
-                                     AnswerCounts(*update["counts"]), self.rule)
-            self.states[key] = state
-            if transition is None:
-                continue
-            agency, service, domain = json.loads(key)
-            alert = Alert(agency=agency, service=service, domain=domain, state=transition.state,
-                          pct_positive=transition.counts.pct_positive, responses=transition.counts.responses,
-                          threshold=self.rule.threshold_pct, min_responses=self.rule.min_responses,
-                          window_end=transition.window_end, raised_at=int(time.time() * 1000))
-            METRICS.alerts[transition.state] += 1
-            log.warning("alert.raised", agency=agency, service=service, domain=domain, state=transition.state,
-                        pct_positive=round(alert.pct_positive, 1), responses=alert.responses)
-            await self.topics.alerts.send(key=message.key, value=self.codec.encode("Alert", alert.to_avro()))
+        await consume(stream, self.acks, self._handle, "alert")
+
+    async def _handle(self, message: Any) -> None:
+        key = message.key.decode()
+        update = json.loads(message.value)
+        state = self.states.get(key) or AlertState()
+        transition = apply_score(state, update["window_start"], update["channel"], update["version"],
+                                 AnswerCounts(*update["counts"]), self.rule)
+        self.states[key] = state
+        if transition is None:
+            return
+        agency, service, domain = json.loads(key)
+        alert = Alert(agency=agency, service=service, domain=domain, state=transition.state,
+                      pct_positive=transition.counts.pct_positive, responses=transition.counts.responses,
+                      threshold=self.rule.threshold_pct, min_responses=self.rule.min_responses,
+                      window_end=transition.window_end, raised_at=int(time.time() * 1000))
+        METRICS.alerts[transition.state] += 1
+        log.warning("alert.raised", agency=agency, service=service, domain=domain, state=transition.state,
+                    pct_positive=round(alert.pct_positive, 1), responses=alert.responses)
+        await self.topics.alerts.send(key=message.key, value=self.codec.encode("Alert", alert.to_avro()))

@@ -38,6 +38,7 @@ class Topics:
     partials: Any  # per-partition window states, keyed by window (internal)
     ticks: Any  # one tick per partition and interval, for periodic table work (internal)
     alert_input: Any  # merged scores keyed by (agency, service, domain), for the alert stage (internal)
+    confirms: Any  # markers sent through the producer buffer to confirm it has drained (internal, never read)
     enriched: Any  # the storage feed: accepted feedback, one per feedback_id
     scores: Any
     alerts: Any
@@ -46,7 +47,7 @@ class Topics:
 
 
 #: The worker's own topics, under ``<prefix><worker_id>.``, created before the worker starts.
-INTERNAL_TOPICS = ("rekeyed", "joined", "partials", "ticks", "alert-input")
+INTERNAL_TOPICS = ("rekeyed", "joined", "partials", "ticks", "alert-input", "confirms")
 
 
 def internal_topic_names(settings: Settings) -> tuple[str, ...]:
@@ -109,6 +110,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         partials=internal("partials"),
         ticks=internal("ticks"),
         alert_input=internal("alert-input"),
+        confirms=internal("confirms"),
         enriched=external(TOPIC_FEEDBACK_ENRICHED),
         scores=external(TOPIC_SCORES),
         alerts=external(TOPIC_ALERTS),

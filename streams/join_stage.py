@@ -19,6 +19,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import DecodeError, ValidationError
 from cxstream.schemas.records import EnrichedFeedback
 from cxstream.schemas.validation import check_feedback, check_touchpoint
+from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics
 from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS
@@ -68,7 +69,8 @@ def _pending_from_json(raw: list[Any]) -> tuple[JoinInput, ...]:
 class JoinStage:
     """Wires the pure :class:`Join` to Faust tables and topics."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec) -> None:
+    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
+        self.acks = acks
         self.settings = settings
         self.topics = topics
         self.codec = codec
@@ -91,12 +93,13 @@ class JoinStage:
         app.agent(channel, name="cxstream.join")(self.run)
 
     async def run(self, stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            now_ms = int(time.time() * 1000)
-            if message.topic == self.ticks_topic:
-                await self._tick(message, now_ms)
-                continue
+        await consume(stream, self.acks, self._dispatch, "join")
+
+    async def _dispatch(self, message: Any) -> None:
+        now_ms = int(time.time() * 1000)
+        if message.topic == self.ticks_topic:
+            await self._tick(message, now_ms)
+        else:
             await self._handle(message, now_ms)
 
     async def _tick(self, message: Any, now_ms: int) -> None:

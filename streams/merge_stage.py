@@ -20,6 +20,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import DomainScore
 from cxstream.scores import AnswerCounts
 from cxstream.streams.alert_stage import alert_input
+from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
@@ -39,7 +40,8 @@ def _partials_to_json(partials: dict[int, Partial]) -> dict[str, list[int]]:
 class MergeStage:
     """Wires partial merging to a Faust table and the scores topic."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec) -> None:
+    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
+        self.acks = acks
         self.topics = topics
         self.codec = codec
         self.table = app.Table("merge-windows", partitions=topics.partitions)
@@ -50,21 +52,22 @@ class MergeStage:
         app.agent(channel, name="cxstream.merge")(self.run)
 
     async def run(self, stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            if message.topic == self.ticks_topic:
-                await self._flush(message.partition)
-                if message.offset % SWEEP_EVERY_TICKS == 0:
-                    self.sweep(message.partition, int(time.time() * 1000))
-                continue
-            window = message.key.decode()
-            incoming = json.loads(message.value)
-            partial = Partial(incoming["partition"], incoming["version"], AnswerCounts(*incoming["counts"]))
-            stored = _partials_from_json(self.table.get(window) or {})
-            if newer_partial(stored.get(partial.partition), partial):
-                stored[partial.partition] = partial
-                self.table[window] = _partials_to_json(stored)
-            self.dirty.mark(message.partition, window)
+        await consume(stream, self.acks, self._dispatch, "merge")
+
+    async def _dispatch(self, message: Any) -> None:
+        if message.topic == self.ticks_topic:
+            await self._flush(message.partition)
+            if message.offset % SWEEP_EVERY_TICKS == 0:
+                self.sweep(message.partition, int(time.time() * 1000))
+            return
+        window = message.key.decode()
+        incoming = json.loads(message.value)
+        partial = Partial(incoming["partition"], incoming["version"], AnswerCounts(*incoming["counts"]))
+        stored = _partials_from_json(self.table.get(window) or {})
+        if newer_partial(stored.get(partial.partition), partial):
+            stored[partial.partition] = partial
+            self.table[window] = _partials_to_json(stored)
+        self.dirty.mark(message.partition, window)
 
     def sweep(self, partition: int, now_ms: int) -> int:
         """Forget windows of this partition older than the window retention (plus an hour, so

@@ -21,6 +21,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import DecodeError
 from cxstream.schemas.records import EnrichedFeedback
 from cxstream.scores import AnswerCounts
+from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics
 from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
@@ -50,7 +51,8 @@ def window_key_text(key: CellKey) -> str:
 class ScoreStage:
     """Wires dedupe and scoring cells to Faust tables and topics."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec) -> None:
+    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
+        self.acks = acks
         self.settings = settings
         self.topics = topics
         self.codec = codec
@@ -71,15 +73,16 @@ class ScoreStage:
         app.agent(channel, name="cxstream.score")(self.run)
 
     async def run(self, stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            if message.topic == self.ticks_topic:
-                await self._flush(message.partition)
-                if message.offset % SWEEP_EVERY_TICKS == 0:
-                    deleted = self.sweep(message.partition, int(time.time() * 1000))
-                    log.info("score.swept", partition=message.partition, deleted=deleted)
-                continue
+        await consume(stream, self.acks, self._dispatch, "score")
+
+    async def _dispatch(self, message: Any) -> None:
+        if message.topic != self.ticks_topic:
             await self._score(message, int(time.time() * 1000))
+            return
+        await self._flush(message.partition)
+        if message.offset % SWEEP_EVERY_TICKS == 0:
+            deleted = self.sweep(message.partition, int(time.time() * 1000))
+            log.info("score.swept", partition=message.partition, deleted=deleted)
 
     async def _score(self, message: Any, now_ms: int) -> None:
         p, offset = message.partition, message.offset
