@@ -96,6 +96,14 @@ class Settings:
     )
     alert_min_responses: int = _setting(30, "Responses needed before a rolling score may alert", minimum=1)
 
+    # --- the ClickHouse sink (part of the worker) --------------------------------------------
+    sink_enabled: bool = _setting(True, "Run the ClickHouse sink in the worker")
+    sink_batch_rows: int = _setting(20000, "Most records the sink writes in one batch", minimum=1)
+    sink_batch_ms: int = _setting(500, "Longest the sink waits to fill a batch", minimum=1)
+    sink_retry_max_seconds: int = _setting(
+        30, "Longest pause between the sink's retries while ClickHouse is unreachable", minimum=1
+    )
+
     # --- logs -------------------------------------------------------------------------------
     log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"))
     log_format: str = _setting(

@@ -12,6 +12,8 @@ from cxstream.logs import configure as configure_logs
 from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.stack.topics import ensure_topics
+from cxstream.sinks.service import ClickHouseSink
+from cxstream.streams.acking import ConfirmedAcks, fail_stop
 from cxstream.streams.alert_stage import AlertStage
 from cxstream.streams.app import create_app, declare_topics, internal_topic_names, worker_data_dir
 from cxstream.streams.join_stage import JoinStage
@@ -22,6 +24,8 @@ from cxstream.vocabulary import CONTRACT_TOPICS
 
 log = get_logger(__name__)
 METRICS_LOG_SECONDS = 30.0
+#: How often processed events are confirmed and acked: bounds the extra delay before a commit.
+CONFIRM_SECONDS = 0.2
 
 
 def build(settings: Settings) -> faust.App:
@@ -29,10 +33,11 @@ def build(settings: Settings) -> faust.App:
     app = create_app(settings, worker_data_dir(settings))
     topics = declare_topics(app, settings)
     codec = Codec()
-    JoinStage(app, settings, topics, codec)
-    score = ScoreStage(app, settings, topics, codec)
-    merge = MergeStage(app, settings, topics, codec)
-    AlertStage(app, settings, topics, codec)
+    acks = ConfirmedAcks(app, topics.confirms)
+    JoinStage(app, settings, topics, codec, acks)
+    score = ScoreStage(app, settings, topics, codec, acks)
+    merge = MergeStage(app, settings, topics, codec, acks)
+    AlertStage(app, settings, topics, codec, acks)
     ticks_topic = topics.ticks.get_topic_name()
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
@@ -50,9 +55,29 @@ def build(settings: Settings) -> faust.App:
             if tp.topic == ticks_topic:
                 await topics.ticks.send(key=b"tick", value=b"{}", partition=tp.partition)
 
+    @app.task
+    async def confirm() -> None:
+        """Ack what the stages processed, once the broker has everything it caused."""
+        await acks.run(CONFIRM_SECONDS)
+
+    if settings.sink_enabled:
+        sink = ClickHouseSink(settings)
+
+        @app.task
+        async def write_to_clickhouse() -> None:
+            """The sink: its own consumer group, so a slow ClickHouse never stalls the stages."""
+            try:
+                await sink.run()
+            except Exception as exc:  # noqa: BLE001 - a broken sink must not look like a live one
+                fail_stop("sink.failed", error=repr(exc))
+
+        @app.timer(METRICS_LOG_SECONDS)
+        async def log_sink_metrics() -> None:
+            log.info("sink.metrics", **sink.metrics.snapshot())
+
     @app.timer(METRICS_LOG_SECONDS)
     async def log_metrics() -> None:
-        log.info("worker.metrics", **METRICS.snapshot())
+        log.info("worker.metrics", acks_confirmed=acks.confirmed, acks_held=acks.held, acks_refused=acks.refused, **METRICS.snapshot())
 
     @app.task
     async def started() -> None:

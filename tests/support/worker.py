@@ -14,6 +14,7 @@ from pathlib import Path
 import re
 from typing import Any, Literal
 
+from clickhouse_driver import Client
 from kafka import KafkaConsumer, KafkaProducer
 
 from cxstream.config import Settings
@@ -105,6 +106,16 @@ class WorkerRun:
     def dead_letters(self) -> list[DeadLetter]:
         return [DeadLetter(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_DEADLETTER)]
 
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run ``sql`` on the run's own ClickHouse database ({db} in the text is its name)."""
+        s = self.settings
+        client = Client(host=s.clickhouse_host, port=s.clickhouse_port, user=s.clickhouse_user,
+                        password=s.clickhouse_password, connect_timeout=5)
+        try:
+            return list(client.execute(sql.replace("{db}", s.clickhouse_database)))
+        finally:
+            client.disconnect()
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -131,7 +142,7 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
     """Start `cxstream worker` on fresh topics; stop it (SIGTERM) at the end."""
     run_id = uuid.uuid4().hex[:8]
     values = {"topic_prefix": f"t{run_id}.", "worker_id": "cxw", "state_dir": tmp_path / "state",
-              "emit_interval_ms": 200, **overrides}
+              "emit_interval_ms": 200, "clickhouse_database": f"cx_t{run_id}", **overrides}
     settings = Settings.load({**{k: getattr(base, k) for k in ("kafka_port", "partitions")}, **values},
                              environ={k: v for k, v in os.environ.items() if k == "CXSTREAM_KAFKA_BOOTSTRAP"})
     ensure_topics(settings, CONTRACT_TOPICS)
@@ -151,3 +162,16 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
         except subprocess.TimeoutExpired:
             run.process.kill()
             run.process.wait()
+        _drop_database(settings)
+
+
+def _drop_database(settings: Settings) -> None:
+    """The run's own ClickHouse database (the worker's sink created it), dropped after the run."""
+    client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
+                    password=settings.clickhouse_password, connect_timeout=5)
+    try:
+        client.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_database}")
+    except Exception:  # noqa: BLE001 - cleanup of a test database; a stopped server has nothing to drop
+        pass
+    finally:
+        client.disconnect()

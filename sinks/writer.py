@@ -1,0 +1,79 @@
+"""Writes a sink batch to ClickHouse (blocking: the sink calls it in a thread).
+
+Connection trouble (refused, reset, timed out, server shutting down) is ``WriteFailed``: the sink
+keeps the batch and retries. Anything else (a table missing its column, a type the server rejects)
+is a bug or a broken deployment and is raised as is, which stops the worker with the reason.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from clickhouse_driver import Client
+from clickhouse_driver import errors as ch_errors
+
+from cxstream.config import Settings
+from cxstream.logs import get_logger
+from cxstream.sinks import tables
+from cxstream.sinks.migrate import migrate
+from cxstream.sinks.routing import Batch
+
+log = get_logger(__name__)
+
+#: Server error codes that mean "not now" rather than "never": retried like a lost connection.
+#: 159 TIMEOUT_EXCEEDED, 202 TOO_MANY_SIMULTANEOUS_QUERIES, 209 SOCKET_TIMEOUT, 210 NETWORK_ERROR,
+#: 241 MEMORY_LIMIT_EXCEEDED, 252 TOO_MANY_PARTS, 242 TABLE_IS_READ_ONLY, 319 UNKNOWN_STATUS_OF_INSERT.
+_TRANSIENT_CODES = frozenset({159, 202, 209, 210, 241, 242, 252, 319})
+
+
+class WriteFailed(Exception):
+    """ClickHouse could not take the batch now; try again later."""
+
+
+class ClickHouseWriter:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.database = settings.clickhouse_database
+        self._client: Client | None = None
+
+    def _connect(self) -> Client:
+        if self._client is None:
+            s = self.settings
+            self._client = Client(
+                host=s.clickhouse_host, port=s.clickhouse_port, user=s.clickhouse_user,
+                password=s.clickhouse_password, connect_timeout=5, send_receive_timeout=60,
+                client_name="cxstream-sink",
+            )
+        return self._client
+
+    def _disconnect(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.disconnect()
+            finally:
+                self._client = None
+
+    def _call(self, action: Any) -> Any:
+        try:
+            return action(self._connect())
+        except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, EOFError, ConnectionError,
+                socket.timeout, OSError) as error:
+            self._disconnect()
+            raise WriteFailed(f"{type(error).__name__}: {error}") from error
+        except ch_errors.ServerException as error:
+            if error.code in _TRANSIENT_CODES:
+                self._disconnect()
+                raise WriteFailed(f"server error {error.code}: {error.message.splitlines()[0]}") from error
+            raise
+
+    def migrate(self) -> None:
+        applied = self._call(lambda client: migrate(client, self.database))
+        log.info("sink.migrated", database=self.database, applied=list(applied))
+
+    def write(self, batch: Batch) -> None:
+        """Insert every table's rows; a retry after a partial write inserts them all again, which
+        the deduplicating tables absorb."""
+        for table, rows in batch.rows.items():
+            if rows:
+                self._call(lambda client, t=table, r=rows: tables.insert(client, self.database, t, r))
