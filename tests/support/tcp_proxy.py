@@ -35,15 +35,19 @@ class TcpProxy:
         """Refuse new connections and reset the open ones."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread; close alone does not
+            except OSError:
+                pass
             listener.close()
         with self._lock:
             connections, self._connections = self._connections, []
         for conn in connections:
             try:
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                conn.close()
+                conn.shutdown(socket.SHUT_RDWR)  # wakes the pipe threads blocked in recv (close alone does not)
             except OSError:
                 pass
+            conn.close()
 
     def close(self) -> None:
         self.down()
