@@ -1,0 +1,83 @@
+"""Event -> visible in ClickHouse: how long after a feedback is published does `cx.feedback` show it?
+
+Run: .venv/bin/python -m benchmarks.sink.latency [--rate 100] [--seconds 60]
+Starts one `cxstream worker` (stages and sink) on fresh prefixed topics and a database of its own,
+publishes touchpoint + feedback pairs at a steady rate, and polls the `feedback` view every
+100 ms; a feedback's latency is the first poll that shows it minus its send time (so the
+figures carry up to ~100 ms of polling resolution plus the query time). Prints p50/p95/p99/max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from clickhouse_driver import Client
+from kafka import KafkaProducer
+
+from cxstream.config import Settings
+from cxstream.schemas.records import Feedback, Touchpoint
+from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
+from tests.support.worker import running_worker, wait_for
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=100.0, help="touchpoint + feedback pairs per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    base = Settings.load({})
+    sent: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, running_worker(base, Path(tmp), join_wait_seconds=60) as run:
+        wait_for(lambda: "sink.started" in run.log_text(), timeout=90, what="the sink to start")
+        s = run.settings
+        client = Client(host=s.clickhouse_host, port=s.clickhouse_port, user=s.clickhouse_user,
+                        password=s.clickhouse_password)
+        tag = uuid.uuid4().hex[:6]
+
+        producer = KafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all", linger_ms=2)
+
+        def publish() -> None:
+            total = int(args.rate * args.seconds)
+            start = time.monotonic()
+            for i in range(total):
+                delay = start + i / args.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                now_ms = int(time.time() * 1000)
+                tp = Touchpoint(f"L{tag}-tp-{i}", now_ms, "VA", "claims", "phone")
+                fb = Feedback(f"L{tag}-fb-{i}", now_ms, {"satisfaction": 4, "trust": 3}, tp.touchpoint_id)
+                producer.send(s.topic(TOPIC_TOUCHPOINTS), key=tp.touchpoint_id.encode(),
+                              value=run.codec.encode_record(tp))
+                sent[fb.feedback_id] = time.time()
+                producer.send(s.topic(TOPIC_FEEDBACK), key=fb.kafka_key, value=run.codec.encode_record(fb))
+            producer.flush()
+
+        sender = threading.Thread(target=publish, daemon=True)
+        sender.start()
+        deadline = time.monotonic() + args.seconds + 120
+        while time.monotonic() < deadline and (sender.is_alive() or len(seen) < len(sent)):
+            rows = client.execute(f"SELECT feedback_id FROM {s.clickhouse_database}.feedback")
+            now = time.time()
+            for (feedback_id,) in rows:
+                if feedback_id not in seen:
+                    seen[feedback_id] = now
+            time.sleep(0.1)
+        client.disconnect()
+    latencies = sorted((seen[f] - sent[f]) * 1000 for f in seen if f in sent)
+    if not latencies:
+        raise SystemExit("no feedback became visible")
+    q = statistics.quantiles(latencies, n=100)
+    print(f"rate {args.rate:.0f} pairs/s ({2 * args.rate:.0f} events/s) for {args.seconds:.0f}s: "
+          f"{len(latencies)}/{len(sent)} visible; latency ms p50 {q[49]:.0f}  p95 {q[94]:.0f}  "
+          f"p99 {q[98]:.0f}  max {latencies[-1]:.0f}")
+
+
+if __name__ == "__main__":
+    main()
