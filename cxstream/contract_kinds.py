@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cxstream.publish import Rejection
+from cxstream.redaction import redact
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import ValidationError
 from cxstream.schemas.records import Feedback, Touchpoint, touchpoint_key
@@ -42,6 +43,7 @@ def input_kinds(codec: Codec, topic: Callable[[str], str] = str) -> dict[str, Js
     return {
         "touchpoints": JsonKind("touchpoints", topic(TOPIC_TOUCHPOINTS), codec, touchpoint_from_json,
                                 touchpoint_key),
-        "feedback": JsonKind("feedback", topic(TOPIC_FEEDBACK), codec, feedback_from_json,
+        "feedback": JsonKind("feedback", topic(TOPIC_FEEDBACK), codec,
+                             lambda obj, now_ms: feedback_from_json(obj, now_ms, redact=redact),
                              lambda f: f.kafka_key),
     }

@@ -44,8 +44,8 @@ _AVRO_OUTCOMES = frozenset((*OUTCOMES, UNKNOWN))
 _JSON_OUTCOMES = frozenset(OUTCOMES)
 _DOMAINS = frozenset(DOMAINS)
 
-#: Hook for PII redaction of comments (applied before the length rule). Identity until the
-#: redaction work lands; it is one function so every entry point gets it at once.
+#: Hook for PII redaction of comments (applied before the length rule); the entry points pass
+#: cxstream.redaction.redact (the JSON path of `cxstream publish`, and the gateway).
 Redactor = Callable[[str], str]
 
 
