@@ -19,6 +19,13 @@ from cxstream.vocabulary import TOPIC_DEADLETTER
 
 log = get_logger(__name__)
 
+#: A dead letter must fit in one Kafka message (about 1 MiB by default) next to its other fields:
+#: an input near the limit would otherwise make its own dead letter fail, and a failed send stops
+#: the worker. Longer originals are cut, the detail says so, and the source position still points
+#: at the untouched original.
+MAX_RAW_BYTES = 900_000
+MAX_KEY_BYTES = 4096
+
 
 def dead_letter_message(
     codec: Codec,
@@ -33,6 +40,16 @@ def dead_letter_message(
     now_ms: int | None = None,
 ) -> tuple[bytes | None, bytes]:
     """(key, value) of the dead letter for one message: the original key, the encoded record."""
+    raw = raw or b""
+    cut = []
+    if len(raw) > MAX_RAW_BYTES:
+        cut.append(f"raw cut to its first {MAX_RAW_BYTES} of {len(raw)} bytes")
+        raw = raw[:MAX_RAW_BYTES]
+    if key is not None and len(key) > MAX_KEY_BYTES:
+        cut.append(f"key cut to its first {MAX_KEY_BYTES} of {len(key)} bytes")
+        key = key[:MAX_KEY_BYTES]
+    if cut:
+        detail = f"{detail[:1500]} ({'; '.join(cut)}; the original is at {source_topic}/{partition}/{offset})"
     record = DeadLetter(
         source_topic=source_topic,
         partition=partition,
@@ -41,7 +58,7 @@ def dead_letter_message(
         reason=reason,
         detail=detail[:2000],
         received_at=int(time.time() * 1000) if now_ms is None else now_ms,
-        raw=raw or b"",
+        raw=raw,
     )
     return key, codec.encode("DeadLetter", record.to_avro())
 
