@@ -46,7 +46,7 @@ test: install typecheck
 
 # The fault scenarios, including the rebalance scenario that make test leaves out (known defect).
 faults: install
-	$(BIN)/python -m pytest -m "faults" tests/faults
+	CXSTREAM_FAULTS_BAD_MESSAGES=$${CXSTREAM_FAULTS_BAD_MESSAGES:-100000} $(BIN)/python -m pytest -m "faults" tests/faults
 
 demo: install
 	$(BIN)/python scripts/demo.py
