@@ -17,6 +17,7 @@ from cxstream.schemas.records import Feedback, Touchpoint
 from cxstream.stack import StackStatus
 from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
 from tests.support.ground_truth import Dataset, generate
+from tests.support.stored import stored_differences
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -78,5 +79,11 @@ def test_scores_are_exact_after_repeated_sigkill_and_restart(
         except AssertionError:
             problems = _differences(run, dataset, prefix)
             raise AssertionError(f"{len(problems)} cells differ after {kills} kills:\n" + "\n".join(problems[:30]))
+        # The sink was killed too, mid-batch: ClickHouse must show every fact exactly once.
+        try:
+            wait_for(lambda: not stored_differences(run, dataset), timeout=120, what="ClickHouse to equal the input")
+        except AssertionError:
+            problems = stored_differences(run, dataset)
+            raise AssertionError(f"{len(problems)} stored differences after {kills} kills:\n" + "\n".join(problems[:30]))
     assert kills >= 2
     assert len(dataset.expected) > 50

@@ -19,6 +19,7 @@ from cxstream.sinks.service import ClickHouseSink
 from cxstream.stack import StackStatus
 from cxstream.vocabulary import TOPIC_TOUCHPOINTS
 from tests.support.ground_truth import Dataset, generate
+from tests.support.stored import expected_feedback_ids, expected_touchpoint_ids, view_differences
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
@@ -35,23 +36,6 @@ def _publish(run: WorkerRun, dataset: Dataset) -> None:
             run.send_feedback(message)
 
 
-def _view_scores(run: WorkerRun) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    rows = run.query(
-        "SELECT toUInt64(toUnixTimestamp(window_start)) * 1000, agency, service, channel, domain, "
-        "count_1, count_2, count_3, count_4, count_5 FROM {db}.domain_scores"
-    )
-    return {tuple(r[:5]): tuple(r[5:]) for r in rows}
-
-
-def _differences(run: WorkerRun, dataset: Dataset) -> list[str]:
-    try:
-        actual = _view_scores(run)
-    except Exception as error:  # noqa: BLE001 - the database may not exist yet
-        return [f"cannot read yet: {error}"]
-    problems = [f"{k}: expected {v}, got {actual.get(k)}" for k, v in dataset.expected.items() if actual.get(k) != v]
-    return problems + [f"{k}: unexpected {v}" for k, v in actual.items() if k not in dataset.expected]
-
-
 def _snapshot(run: WorkerRun) -> dict[str, list[tuple[Any, ...]]]:
     """Everything a BI user sees, sorted: must not change when the sink writes a replay."""
     return {view: sorted(run.query(f"SELECT * FROM {{db}}.{view}"), key=repr)
@@ -63,14 +47,6 @@ def _store_rows(run: WorkerRun) -> int:
                for t in ("touchpoints_store", "feedback_store", "domain_scores_store", "dead_letters_store"))
 
 
-def _expected_feedback(dataset: Dataset) -> int:
-    return len({m.feedback_id for m in dataset.messages if isinstance(m, Feedback)})
-
-
-def _expected_touchpoints(dataset: Dataset) -> int:
-    return len({m.touchpoint_id for m in dataset.messages if isinstance(m, Touchpoint)})
-
-
 def test_views_show_exactly_what_the_input_implies_and_a_replay_changes_nothing(
     stack: StackStatus, settings: Settings, tmp_path: Path
 ) -> None:
@@ -79,13 +55,13 @@ def test_views_show_exactly_what_the_input_implies_and_a_replay_changes_nothing(
     with running_worker(settings, tmp_path, join_wait_seconds=60) as run:
         _publish(run, dataset)
         run.send_raw(TOPIC_TOUCHPOINTS, b"garbage", GARBAGE)
-        wait_for(lambda: not _differences(run, dataset), timeout=120, what="the views to equal the input")
+        wait_for(lambda: not view_differences(run, dataset), timeout=120, what="the views to equal the input")
 
         feedback = run.query("SELECT feedback_id, matched FROM {db}.feedback")
-        assert len(feedback) == _expected_feedback(dataset)
+        assert len(feedback) == len(expected_feedback_ids(dataset))
         with_touchpoint = {m.feedback_id for m in dataset.messages if isinstance(m, Feedback) and m.touchpoint_id}
         assert Counter(m for _, m in feedback)[1] == len(with_touchpoint), "every touchpoint arrives: all joined"
-        wait_for(lambda: run.query("SELECT count() FROM {db}.touchpoints")[0][0] == _expected_touchpoints(dataset),
+        wait_for(lambda: run.query("SELECT count() FROM {db}.touchpoints")[0][0] == len(expected_touchpoint_ids(dataset)),
                  timeout=60, what="every touchpoint stored once")
         wait_for(lambda: run.query("SELECT count() FROM {db}.dead_letters")[0][0] == 1, timeout=60,
                  what="the garbage message in the dead letters")
@@ -130,8 +106,8 @@ def test_a_clickhouse_outage_loses_nothing_and_the_sink_waits_for_it(
             time.sleep(0.5)
         assert run.process.poll() is None, "the worker must wait for ClickHouse, not exit"
         proxy.up()
-        wait_for(lambda: not _differences(run, dataset), timeout=180, what="the views to catch up after the outage")
-        assert run.query("SELECT count() FROM {db}.feedback")[0][0] == _expected_feedback(dataset)
+        wait_for(lambda: not view_differences(run, dataset), timeout=180, what="the views to catch up after the outage")
+        assert run.query("SELECT count() FROM {db}.feedback")[0][0] == len(expected_feedback_ids(dataset))
         assert peak - rss_at_outage < 150, f"worker memory grew by {peak - rss_at_outage:.0f} MiB during the outage"
 
 

@@ -1,0 +1,48 @@
+"""A channel's blind retry: the whole input published a second time changes no count."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from cxstream.config import Settings
+from cxstream.schemas.records import Feedback
+from cxstream.stack import StackStatus
+from tests.support.ground_truth import generate
+from tests.support.stored import stored_differences
+from tests.support.worker import running_worker, wait_for
+
+from .test_worker_kill import _differences, _exact, _publish_slowly
+
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
+
+def test_the_same_input_published_twice_counts_once_in_kafka_and_in_clickhouse(
+    stack: StackStatus, settings: Settings, tmp_path: Path
+) -> None:
+    prefix = f"D{uuid.uuid4().hex[:6]}"
+    dataset = generate(seed=41, agency_prefix=prefix, touchpoints=250, now_ms=int(time.time() * 1000))
+    with running_worker(settings, tmp_path, join_wait_seconds=120) as run:
+        _publish_slowly(run, dataset, seconds=3).join()
+        wait_for(_exact(run, dataset, prefix), timeout=120, what="exact scores after the first copy")
+        _publish_slowly(run, dataset, seconds=3).join()
+        # The second copy goes through the join and dedupe but counts nothing: wait until dedupe has
+        # turned away every feedback of it (the worker reports its metrics every 30 s), then the
+        # scores must still be exact.
+        sent = [m.feedback_id for m in dataset.messages if isinstance(m, Feedback)]
+        turned_away = 2 * len(sent) - len(set(sent))  # the first copy's retries, and all of the second
+        wait_for(lambda: _dedupe_hits(run.log_text()) >= turned_away, timeout=120,
+                 what=f"dedupe to turn away {turned_away} feedback")
+        problems = _differences(run, dataset, prefix)
+        assert not problems, "\n".join(problems[:30])
+        wait_for(lambda: not stored_differences(run, dataset), timeout=120, what="ClickHouse to equal the input")
+
+
+def _dedupe_hits(log_text: str) -> int:
+    reports = [json.loads(line) for line in log_text.splitlines()
+               if line.startswith("{") and '"worker.metrics"' in line]
+    return reports[-1]["dedupe_hits"] if reports else 0
