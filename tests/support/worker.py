@@ -143,13 +143,15 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
     run_id = uuid.uuid4().hex[:8]
     values = {"topic_prefix": f"t{run_id}.", "worker_id": "cxw", "state_dir": tmp_path / "state",
               "emit_interval_ms": 200, "clickhouse_database": f"cx_t{run_id}", **overrides}
-    settings = Settings.load({**{k: getattr(base, k) for k in ("kafka_port", "partitions")}, **values},
+    inherited = ("kafka_port", "partitions", "clickhouse_host", "clickhouse_port", "clickhouse_user",
+                 "clickhouse_password")
+    settings = Settings.load({**{k: getattr(base, k) for k in inherited}, **values},
                              environ={k: v for k, v in os.environ.items() if k == "CXSTREAM_KAFKA_BOOTSTRAP"})
     ensure_topics(settings, CONTRACT_TOPICS)
     env = dict(os.environ)
     env.update({f"CXSTREAM_{k.upper()}": str(v) for k, v in values.items()})
-    env.update(CXSTREAM_KAFKA_PORT=str(settings.kafka_port), CXSTREAM_PARTITIONS=str(settings.partitions),
-               CXSTREAM_LOG_FORMAT="json")
+    env.update({f"CXSTREAM_{k.upper()}": str(getattr(settings, k)) for k in inherited})
+    env.update(CXSTREAM_LOG_FORMAT="json")
     log_path = tmp_path / f"worker-{run_id}.log"
     run = WorkerRun(settings, _spawn(env, log_path), log_path, Codec(), env)
     try:
