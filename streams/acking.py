@@ -84,7 +84,7 @@ class ConfirmedAcks:
             # not wait for it, but its offset is not recorded, so no commit can pass it.
             message.acked = True
             self.refused += 1
-            log.info("acks.refused_skipped_event", topic=message.topic, partition=message.partition,
+            log.debug("acks.refused_skipped_event", topic=message.topic, partition=message.partition,
                      offset=message.offset)
             return False
 
