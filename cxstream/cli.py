@@ -62,12 +62,14 @@ def main(ctx: click.Context, **overrides: Any) -> None:
 
 
 def _register_subcommands() -> None:
+    from cxstream.generate_cli import generate
     from cxstream.publish_cli import publish
     from cxstream.sinks.cli import db, report
     from cxstream.stack.cli import stack, topics
     from cxstream.streams.cli import worker
 
     main.add_command(publish)
+    main.add_command(generate)
     main.add_command(worker)
     main.add_command(stack)
     main.add_command(topics)
