@@ -62,6 +62,7 @@ def main(ctx: click.Context, **overrides: Any) -> None:
 
 
 def _register_subcommands() -> None:
+    from cxstream.dashboard import dashboard
     from cxstream.generate_cli import generate
     from cxstream.publish_cli import publish
     from cxstream.sinks.cli import db, report
@@ -70,6 +71,7 @@ def _register_subcommands() -> None:
 
     main.add_command(publish)
     main.add_command(generate)
+    main.add_command(dashboard)
     main.add_command(worker)
     main.add_command(stack)
     main.add_command(topics)
