@@ -71,7 +71,10 @@ def build_app(settings: Settings) -> web.Application:
             except Exception:  # noqa: BLE001 - views not there yet or ClickHouse restarting: push nothing
                 rows = []
             payload = {"at": time.strftime("%H:%M:%S"), "rows": rows}
-            await response.write(f"data: {json.dumps(payload)}\n\n".encode())
+            try:
+                await response.write(f"data: {json.dumps(payload)}\n\n".encode())
+            except ConnectionResetError:  # the browser went away: the feed simply ends
+                return response
             await asyncio.sleep(PUSH_SECONDS)
 
     app = web.Application()
