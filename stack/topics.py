@@ -18,9 +18,11 @@ from cxstream.vocabulary import CONTRACT_TOPICS, INPUT_TOPICS
 log = get_logger(__name__)
 
 
-def ensure_topics(settings: Settings, topics: tuple[str, ...] = CONTRACT_TOPICS) -> dict[str, int]:
-    """Create missing topics (with the configured prefix); return their partition counts. Idempotent."""
-    topics = tuple(settings.topic(t) for t in topics)
+def ensure_topics(settings: Settings, topics: tuple[str, ...] = CONTRACT_TOPICS, *, prefixed: bool = False,
+                  configs: dict[str, str] | None = None) -> dict[str, int]:
+    """Create missing topics (with the configured prefix unless ``prefixed``); return their
+    partition counts. Idempotent. ``configs`` are topic configs for the ones it creates."""
+    topics = topics if prefixed else tuple(settings.topic(t) for t in topics)
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="cxstream-topics")
     try:
         existing = set(admin.list_topics())
@@ -28,7 +30,8 @@ def ensure_topics(settings: Settings, topics: tuple[str, ...] = CONTRACT_TOPICS)
         if missing:
             try:
                 admin.create_topics(
-                    [NewTopic(name=t, num_partitions=settings.partitions, replication_factor=1) for t in missing]
+                    [NewTopic(name=t, num_partitions=settings.partitions, replication_factor=1,
+                              topic_configs=dict(configs or {})) for t in missing]
                 )
             except TopicAlreadyExistsError:  # another process created it in between: fine
                 pass

@@ -92,6 +92,11 @@ def run(settings: Settings) -> None:
     """Make sure every topic exists (same partition count), then run the worker until it is stopped."""
     ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings))
     app = build(settings)
+    # The tables' changelogs too (compacted, as Faust would make them): when Faust declares them
+    # itself, a stage's first table write can race the new topic's metadata and fail with
+    # PartitionsMismatch ("changelog has 0 partitions"), which stops the worker.
+    changelogs = tuple(table.changelog_topic.get_topic_name() for table in app.tables.values())
+    ensure_topics(settings, changelogs, prefixed=True, configs={"cleanup.policy": "compact"})
     worker = faust.Worker(app, loglevel=settings.log_level.upper() if settings.log_level != "warning" else "WARN",
                           quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
