@@ -15,7 +15,7 @@ import re
 from typing import Any, Literal
 
 from clickhouse_driver import Client
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
@@ -105,6 +105,23 @@ class WorkerRun:
 
     def dead_letters(self) -> list[DeadLetter]:
         return [DeadLetter(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_DEADLETTER)]
+
+    def drained(self) -> bool:
+        """True once the worker's group has committed every record of the input topics and of the
+        join's output (so every message went through the join and dedupe)."""
+        s = self.settings
+        topics = [s.topic(TOPIC_TOUCHPOINTS), s.topic(TOPIC_FEEDBACK), s.topic(f"{s.worker_id}.joined")]
+        admin = KafkaAdminClient(bootstrap_servers=s.bootstrap_servers)
+        consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers)
+        try:
+            group = s.topic(s.worker_id)
+            committed = admin.list_group_offsets(group).get(group, {})
+            tps = [TopicPartition(t, p) for t in topics for p in range(s.partitions)]
+            ends = consumer.end_offsets(tps)
+            return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+        finally:
+            consumer.close()
+            admin.close()
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Run ``sql`` on the run's own ClickHouse database ({db} in the text is its name)."""
