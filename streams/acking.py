@@ -1,27 +1,61 @@
-"""Acks owned by cxstream: a source offset is marked done only after everything the event caused
-(table changelog records, output records) has been acknowledged by the broker.
+"""Which input offsets may be committed: decided by cxstream, never by Faust's own bookkeeping.
 
-Why not Faust's own acks (docs/research/faust-internals.md has the source references):
+An offset is committed only when every record below it was processed by every stage that reads
+its topic *and* everything that processing produced (table changelog records, outputs) has been
+acknowledged by the broker. :class:`CommitPositions` keeps that per source partition;
+:class:`ConfirmedAcks` feeds it and wires it into Faust. Faust still decides *when* to commit
+(its interval timer, and before a rebalance or a shutdown lets partitions go) and sends the
+commit; it no longer decides *what*.
 
-- Faust acks an event as soon as the agent asks for the next one, and commits after a producer
-  flush that gives up waiting after 0.1 s and does not cover a record inside aiokafka's ``send``;
-  a failed send is only logged. An offset can be committed without the changelog record of the
-  state it changed.
-- Events a stream skips during a rebalance or a shutdown (stale generation, flow control off) are
-  acked unprocessed, even on a ``noack`` stream (both the Cython and the Python iterator do it).
-  The commit that follows then jumps over events nobody processed: the loss the rebalance
-  scenario found (a worker stopping committed two offsets its stage had skipped, and the worker
-  that took over started after them).
-- An exception escaping an agent acks the failing event and the agent is restarted.
+Why not Faust's bookkeeping (faust-streaming 0.15.3, paths under
+``.venv/lib/python3.11/site-packages/``; docs/research/faust-internals.md has more):
 
-So every stage iterates a ``noack`` stream and hands each processed event to
-:class:`ConfirmedAcks`; a task confirms the held events in rounds: it drains the producer (a
-marker record sent through Faust's producer buffer after everything queued before it, then an
-aiokafka flush) and only then acks. The consumer's ``ack`` is wrapped so that only offsets
-confirmed here are recorded for the commit; any other ack (a skip) is refused, and the offset is
-read again after the seek to the committed offset that follows every rebalance. An unexpected error in a stage, or a failed send, stops the
-process at once (``os._exit``): nothing more is acked or committed, and the next owner of the
-partitions replays from the last commit, which the stages' idempotent state makes harmless.
+- **Skipped events are acked.** The pure-Python stream iterator acks events it skips during a
+  rebalance or a shutdown (stale generation, flow control off), even on a ``noack`` stream
+  (``faust/streams.py:1287-1300`` and its ``finally`` at 1330-1340). Faust also acks as soon as
+  the agent asks for the next event, and commits after a flush that does not cover every send.
+- **Gaps.** The fetcher remembers the last offset it handed to the streams per partition and
+  drops any record at or below it as a duplicate (``faust/transport/consumer.py:1206-1226``); a
+  jump above it is recorded as a "gap" (``_add_gap``, 1157-1170) which ``_new_offset``
+  (1097-1155) adds to the acked offsets as if those records did not exist, and its guard against
+  a hole at the committed offset is off by one (``min(acked) - committed_offset > 1``, 1139).
+- **Delivered events are thrown away.** After a rebalance, recovery resumes the source
+  partitions while the fetcher is already running, *then* seeks them to the committed offsets,
+  *then* resumes flow control (``faust/tables/recovery.py:646-660``, also 312-329), and resuming
+  clears every stream queue (``mode/utils/queues.py:97-108``, ``clear_on_resume`` in
+  ``faust/channels.py:143-146``). Records fetched before the seek are delivered to the queues,
+  cleared unprocessed, and never fetched again: the fetcher, still finishing its pre-seek batch,
+  records them as a gap, and drops the re-fetch after the seek as duplicates.
+
+  Seen in the rebalance scenario (worker log, ``CXSTREAM_LOG_LEVEL=debug``): the new owner of
+  joined partition 1 fetched offsets 55-60 before its seek, the seek set the read offset to the
+  committed 55, the resume cleared 55 and 56 from the score stage's queue, 57 arrived as a gap
+  56-57, the commit after 57 was confirmed committed 58 (the gap plus the off-by-one), and the
+  re-fetch of 55-65 was dropped up to 59. Offsets 55 and 56 were never processed anywhere.
+
+So, here:
+
+- every stage iterates ``stream.noack().events()``; a processed event is *held*, and a task
+  confirms held events in rounds: it drains the producer (a marker record sent through Faust's
+  producer buffer, a FIFO, after everything queued before it, then an aiokafka flush) and only
+  then marks them done in :class:`CommitPositions`;
+- a partition's commit position starts at the committed offset its seek returned (the log start
+  if nothing was committed yet) and advances only over offsets done by every stage that reads
+  the topic; ``Consumer._filter_committable_offsets`` returns exactly those positions, so gaps,
+  skipped acks and ``_new_offset`` never reach a commit. An offset missing for good (a record a
+  bug dropped, or a transaction marker: transactional producers on the input topics are not
+  supported) stops the partition's commits, which is safe, and is logged as
+  ``acks.commit_stalled``;
+- stream queues are not cleared on resume: a stale event left in a queue is skipped by the
+  stream iterator's own generation and flow-control check (the lines above, and
+  ``faust/_cython/streams.pyx:181-193``), and a current one is processed;
+- ``Consumer.ack`` only does the shutdown bookkeeping (the unacked set ``wait_empty`` waits for);
+  while flow control is off (a rebalance or a shutdown in progress) messages that no stage is
+  processing or holding, such as a tick read by three stages and skipped by one of them, are
+  marked acked so ``wait_empty`` can finish. That never moves a commit position;
+- a failed send, or an unexpected error in a stage, stops the process at once (``os._exit``):
+  nothing more is confirmed or committed, and the next owner replays from the last commit, which
+  the stages' idempotent state makes harmless.
 """
 
 from __future__ import annotations
@@ -29,11 +63,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import faust
 from faust.sensors import Sensor
+from faust.types import TP
+from mode.utils.futures import notify
 
 from cxstream.logs import get_logger
 
@@ -41,6 +79,9 @@ log = get_logger(__name__)
 
 #: Exit status of a fail-stop: the process must be restarted, it must not limp on.
 FAIL_STOP_EXIT = 70
+#: A partition whose commit position has not moved for this long while later offsets are done is
+#: reported: some record below them was never processed.
+STALL_WARNING_SECONDS = 60.0
 
 
 def fail_stop(event: str, **details: Any) -> NoReturn:
@@ -50,66 +91,233 @@ def fail_stop(event: str, **details: Any) -> NoReturn:
 
 
 class _SendFailureSensor(Sensor):
-    """A record the producer could not deliver ends the process before its event can be acked."""
+    """A record the producer could not deliver ends the process before its event is confirmed."""
 
     def on_send_error(self, producer: Any, exc: BaseException, state: Any) -> None:
         fail_stop("producer.send_failed", error=repr(exc))
 
 
+@dataclass
+class _Partition:
+    stages: frozenset[str]
+    next_offset: int | None = None  # every offset below is done; None until the seek says where we start
+    committed: int | None = None  # the group's committed offset, as last seen or set by us
+    done: set[int] = field(default_factory=set)  # done offsets at or above next_offset
+    partial: dict[int, set[str]] = field(default_factory=dict)  # offset -> the stages done with it so far
+    stall_offset: int | None = None
+    stall_since: float = 0.0
+    stall_reported: bool = False
+
+    def advance(self) -> None:
+        if self.next_offset is None:
+            return
+        while self.next_offset in self.done:
+            self.done.discard(self.next_offset)
+            self.next_offset += 1
+
+
+class CommitPositions:
+    """Per source partition, the offset below which every record is done by every stage reading
+    its topic: the only offsets a commit may carry. Pure bookkeeping, no Kafka."""
+
+    def __init__(self) -> None:
+        self._stages: dict[str, set[str]] = {}  # topic -> stages that read it
+        self._partitions: dict[TP, _Partition] = {}
+
+    def register(self, stage: str, topics: Iterable[str]) -> None:
+        """``stage`` reads ``topics``: their offsets are done only once this stage is done too."""
+        for topic in topics:
+            self._stages.setdefault(topic, set()).add(stage)
+
+    def reads(self, topic: str) -> bool:
+        return topic in self._stages
+
+    def _partition(self, tp: TP) -> _Partition:
+        partition = self._partitions.get(tp)
+        if partition is None:
+            partition = self._partitions[tp] = _Partition(frozenset(self._stages[tp.topic]))
+        return partition
+
+    def done(self, tp: TP, offset: int, stage: str) -> None:
+        """``stage`` processed the record at ``offset`` and the broker has everything it caused."""
+        partition = self._partition(tp)
+        if partition.next_offset is not None and offset < partition.next_offset:
+            return  # a re-delivery of a record already done
+        if len(partition.stages) > 1:
+            seen = partition.partial.setdefault(offset, set())
+            seen.add(stage)
+            if not partition.stages <= seen:
+                return
+            del partition.partial[offset]
+        partition.done.add(offset)
+        partition.advance()
+
+    def start(self, tp: TP, offset: int) -> None:
+        """The fetcher (re)starts ``tp`` at ``offset``, the group's committed offset (or the log
+        start). Records before it are done or someone else's; what this assignment already did
+        at or after it stays done (a second seek in one assignment moves nothing back)."""
+        partition = self._partition(tp)
+        partition.committed = offset
+        partition.next_offset = offset if partition.next_offset is None else max(partition.next_offset, offset)
+        partition.done = {o for o in partition.done if o >= offset}
+        partition.partial = {o: s for o, s in partition.partial.items() if o >= offset}
+        partition.advance()
+
+    def forget(self, tps: Iterable[TP]) -> None:
+        """The partitions went away (revoked): what was done there no longer says anything."""
+        for tp in tps:
+            self._partitions.pop(tp, None)
+
+    def committable(self) -> dict[TP, int]:
+        """The positions that moved past the last commit."""
+        return {
+            tp: p.next_offset
+            for tp, p in self._partitions.items()
+            if p.next_offset is not None and p.committed is not None and p.next_offset > p.committed
+        }
+
+    def committed(self, offsets: Mapping[TP, int]) -> None:
+        """The group committed ``offsets``."""
+        for tp, offset in offsets.items():
+            partition = self._partitions.get(tp)
+            if partition is not None and (partition.committed is None or offset > partition.committed):
+                partition.committed = offset
+
+    def position(self, tp: TP) -> int | None:
+        partition = self._partitions.get(tp)
+        return None if partition is None else partition.next_offset
+
+    def newly_stalled(self, now: float, after_seconds: float) -> list[tuple[TP, int, int]]:
+        """Partitions whose position has waited ``after_seconds`` for one offset while later ones
+        are done, reported once per offset: (partition, the missing offset, how many are done after it)."""
+        stalled = []
+        for tp, p in self._partitions.items():
+            waiting = p.next_offset is not None and bool(p.done or p.partial)
+            if not waiting or p.stall_offset != p.next_offset:
+                p.stall_offset, p.stall_since, p.stall_reported = p.next_offset, now, False
+                continue
+            if not p.stall_reported and p.stall_offset is not None and now - p.stall_since >= after_seconds:
+                p.stall_reported = True
+                stalled.append((tp, p.stall_offset, len(p.done) + len(p.partial)))
+        return stalled
+
+
 class ConfirmedAcks:
-    """Holds processed events and acks them once their effects are confirmed by the broker."""
+    """Holds processed events, confirms their effects with the broker, and owns the commit offsets."""
 
     def __init__(self, app: faust.App, marker_topic: Any) -> None:
         self.app = app
         self.marker_topic = marker_topic
-        self._held: list[Any] = []
-        self._confirming: set[tuple[str, int, int]] = set()
+        self.positions = CommitPositions()
+        self._held: list[tuple[Any, str]] = []
+        self._in_flight: Counter[int] = Counter()  # id(message) -> stages processing it right now
         self.confirmed = 0
-        self.refused = 0
+        self.released = 0
         self.rounds = 0
         app.sensors.add(_SendFailureSensor())
-        self._install_ack_filter(app.consumer)
+        self._take_over(app)
 
-    def _install_ack_filter(self, consumer: Any) -> None:
-        """Let the consumer record an offset as done only if this object confirmed it."""
-        record_ack = consumer.ack
-        confirming = self._confirming
+    def register(self, stage: str, channel: Any) -> None:
+        """``stage`` consumes ``channel`` (a Faust topic, possibly of several topics)."""
+        self.positions.register(stage, channel.topics)
 
+    # -- the Faust internals this module replaces (see the module docstring for why) ------------
+
+    def _take_over(self, app: faust.App) -> None:
+        consumer: Any = app.consumer
+        positions = self.positions
+        pid = os.getpid()
+
+        # faust/transport/consumer.py:825-852. Only the shutdown bookkeeping stays: the offset
+        # lists it kept (``_acked``) would never be read, commits come from ``positions``.
         def ack(message: Any) -> bool:
-            key = (message.topic, message.partition, message.offset)
-            if key in confirming:
-                confirming.discard(key)
-                return bool(record_ack(message))
-            # Acked by Faust itself: a skipped event. Marked acked so shutdown and rebalances do
-            # not wait for it, but its offset is not recorded, so no commit can pass it.
+            if message.acked:
+                return False
             message.acked = True
-            self.refused += 1
-            log.debug("acks.refused_skipped_event", topic=message.topic, partition=message.partition,
-                     offset=message.offset)
-            return False
+            consumer._unacked_messages.discard(message)
+            notify(consumer._waiting_for_ack)
+            return True
 
         consumer.ack = ack
 
-        commit_offsets = consumer._commit
+        # faust/transport/consumer.py:1010-1018, called by every commit (interval, rebalance, stop).
+        # Its argument (partitions with acks in Faust's lists) is ignored: every commit here is a
+        # full one, of every partition whose position moved.
+        def committable_offsets(_tps: Iterable[TP]) -> dict[TP, int]:
+            for tp, missing, later in positions.newly_stalled(time.monotonic(), STALL_WARNING_SECONDS):
+                log.warning("acks.commit_stalled", topic=tp.topic, partition=tp.partition, missing_offset=missing,
+                            done_after_it=later, seconds=STALL_WARNING_SECONDS,
+                            meaning="this record was never processed; the partition commits nothing until it is")
+            return positions.committable()
 
-        async def traced_commit(offsets: Any) -> bool:
-            done = bool(await commit_offsets(offsets))
-            log.debug("acks.committed", pid=os.getpid(), done=done,
+        consumer._filter_committable_offsets = committable_offsets
+
+        # faust/transport/drivers/aiokafka.py:793-823: commits what it is given, within the assignment.
+        commit = consumer._commit
+
+        async def commit_and_record(offsets: Mapping[TP, int]) -> bool:
+            done = bool(await commit(offsets))
+            if done:
+                positions.committed(offsets)
+            log.debug("acks.committed", pid=pid, done=done,
                       offsets={f"{tp.topic}:{tp.partition}": offset for tp, offset in offsets.items()})
             return done
 
-        consumer._commit = traced_commit
+        consumer._commit = commit_and_record
 
-    def hold(self, event: Any) -> None:
-        """``event`` is processed: ack it in the next confirmation round."""
-        self._held.append(event)
+        # faust/transport/consumer.py:565-585: every seek of the streams' partitions (the end of
+        # each rebalance's recovery) goes through ``seek_to_committed``; where it puts a partition
+        # is where our processing of it starts.
+        seek_to_committed = consumer.seek_to_committed
+
+        async def seek_and_start() -> Mapping[Any, int | None]:
+            committed = await seek_to_committed()
+            ours: dict[TP, int | None] = {
+                TP(tp.topic, tp.partition): offset for tp, offset in committed.items() if positions.reads(tp.topic)
+            }
+            unknown = [tp for tp, offset in ours.items() if offset is None or offset < 0]
+            if unknown:  # nothing committed yet: the fetcher starts at the log start (auto reset "earliest")
+                earliest = await consumer.earliest_offsets(*unknown)
+                ours.update({TP(tp.topic, tp.partition): offset for tp, offset in earliest.items()})
+            for tp, offset in ours.items():
+                if offset is None or offset < 0:  # no start known: the partition commits nothing (safe)
+                    log.warning("acks.start_unknown", topic=tp.topic, partition=tp.partition)
+                    continue
+                positions.start(tp, offset)
+            log.debug("acks.started", pid=pid, generation=app.consumer_generation_id,
+                      positions={f"{tp.topic}:{tp.partition}": offset for tp, offset in ours.items()})
+            return committed
+
+        consumer.seek_to_committed = seek_and_start
+
+        # mode/utils/queues.py:97-108: resuming flow control clears every stream queue, and so do
+        # faust/app/base.py:1736 and 1823. Kept: the stream iterator skips stale events by itself.
+        app.flow_control.clear = lambda: None  # type: ignore[method-assign]
+
+        @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+        async def forget_revoked(_app: Any, revoked: set[Any], **_: Any) -> None:
+            positions.forget(TP(tp.topic, tp.partition) for tp in revoked)
+
+    # -- holding and confirming ------------------------------------------------------------------
+
+    def begin(self, event: Any) -> None:
+        """A stage starts processing ``event``."""
+        self._in_flight[id(event.message)] += 1
+
+    def hold(self, event: Any, stage: str) -> None:
+        """``stage`` processed ``event``: it is done once the next confirmation round is through."""
+        key = id(event.message)
+        self._in_flight[key] -= 1
+        if self._in_flight[key] <= 0:
+            del self._in_flight[key]
+        self._held.append((event, stage))
 
     @property
     def held(self) -> int:
         return len(self._held)
 
     async def confirm(self) -> int:
-        """Drain the producer, then ack every event held before the drain started."""
+        """Drain the producer, then mark done every event held before the drain started."""
         if not self._held:
             return 0
         batch, self._held = self._held, []
@@ -119,24 +327,47 @@ class ConfirmedAcks:
         # waits for those batches. Records sent with ``await topic.send`` are already inside aiokafka.
         await self.marker_topic.send_soon(key=b"confirm", value=b"", partition=0)
         await self.app.producer.flush()
-        for event in batch:
+        generation = self.app.consumer_generation_id
+        for event, stage in batch:
             message = event.message
-            self._confirming.add((message.topic, message.partition, message.offset))
+            # An event of an earlier generation was processed while its partition was ours, but
+            # that assignment is over: its position was settled by the commit that ended it.
+            if message.generation_id == generation:
+                self.positions.done(message.tp, message.offset, stage)
             event.ack()
-        log.debug("acks.confirmed", pid=os.getpid(), events=[f"{e.message.topic}:{e.message.partition}:{e.message.offset}" for e in batch])
         self.confirmed += len(batch)
         self.rounds += 1
         elapsed_ms = (time.monotonic() - started) * 1000
+        log.debug("acks.confirmed", pid=os.getpid(), events=len(batch), elapsed_ms=round(elapsed_ms))
         if elapsed_ms > 1000:
             log.warning("acks.slow_confirmation", events=len(batch), elapsed_ms=round(elapsed_ms))
         return len(batch)
 
+    def release_stranded(self) -> int:
+        """Mark acked the delivered messages no stage is processing or holding, so that Faust's
+        wait for unacked messages can end; commit positions are not touched."""
+        busy = set(self._in_flight) | {id(event.message) for event, _ in self._held}
+        consumer: Any = self.app.consumer
+        released = 0
+        for message in list(consumer._unacked_messages):
+            if not message.acked and id(message) not in busy:
+                consumer.ack(message)
+                released += 1
+                log.debug("acks.released", topic=message.topic, partition=message.partition,
+                          offset=message.offset, refcount=message.refcount)
+        self.released += released
+        return released
+
     async def run(self, interval_seconds: float) -> None:
         """Confirm in rounds until cancelled. Not an ``app.timer``: timers end as soon as the app
         starts stopping, but Faust's shutdown then waits for every delivered event to be acked, so
-        the rounds must go on until the app cancels this task after the consumer has stopped."""
+        the rounds must go on until the app cancels this task after the consumer has stopped.
+        While flow control is off (a rebalance or a shutdown), delivered messages that no stage
+        will process are released after each round."""
         while True:
             await self.confirm()
+            if not self.app.flow_control.is_active():
+                self.release_stranded()
             await asyncio.sleep(interval_seconds)
 
 
@@ -145,6 +376,7 @@ async def consume(stream: Any, acks: ConfirmedAcks, handle: Callable[[Any], Awai
     confirmation. Anything unexpected escaping ``handle`` is a bug: stop the process."""
     async for event in stream.noack().events():
         message = event.message
+        acks.begin(event)
         try:
             log.debug("stage.event", pid=os.getpid(), stage=stage, topic=message.topic, partition=message.partition,
                       offset=message.offset, generation=message.generation_id)
@@ -152,4 +384,4 @@ async def consume(stream: Any, acks: ConfirmedAcks, handle: Callable[[Any], Awai
         except Exception as exc:  # noqa: BLE001 - the whole point: nothing unexpected may be acked
             fail_stop("stage.failed", stage=stage, topic=message.topic, partition=message.partition,
                       offset=message.offset, error=repr(exc))
-        acks.hold(event)
+        acks.hold(event, stage)

@@ -50,6 +50,7 @@ class AlertStage:
         self.rule = AlertRule(float(settings.alert_threshold_pct), settings.alert_min_responses)
         self.table = app.Table("alert-state", partitions=topics.partitions)
         self.states = TableView(self.table, _state_to_json, _state_from_json)
+        acks.register("alert", topics.alert_input)
         app.agent(topics.alert_input, name="cxstream.alert")(self.run)
 
     async def run(self, stream: Any) -> None:

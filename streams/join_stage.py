@@ -90,6 +90,7 @@ class JoinStage:
             topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name(),
             topics.rekeyed.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes,
         )
+        acks.register("join", channel)
         app.agent(channel, name="cxstream.join")(self.run)
 
     async def run(self, stream: Any) -> None:

@@ -49,6 +49,7 @@ class MergeStage:
         self.retention_ms = settings.window_retention_seconds * 1000
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(topics.partials.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
+        acks.register("merge", channel)
         app.agent(channel, name="cxstream.merge")(self.run)
 
     async def run(self, stream: Any) -> None:

@@ -70,6 +70,7 @@ class ScoreStage:
         self.retention_ms = settings.window_retention_seconds * 1000
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(topics.joined.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
+        acks.register("score", channel)
         app.agent(channel, name="cxstream.score")(self.run)
 
     async def run(self, stream: Any) -> None:
