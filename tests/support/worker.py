@@ -182,6 +182,21 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
             run.process.kill()
             run.process.wait()
         _drop_database(settings)
+        _delete_topics(settings)
+
+
+def _delete_topics(settings: Settings) -> None:
+    """The run's own topics, deleted after the run: a broker holding thousands of leftover test
+    partitions takes a minute to load its group coordinator after a restart."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=60000)
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
+        if mine:
+            admin.delete_topics(mine, timeout_ms=60000)
+    except Exception:  # noqa: BLE001 - cleanup; a stopped broker keeps them until the next stack reset
+        pass
+    finally:
+        admin.close()
 
 
 def _drop_database(settings: Settings) -> None:
