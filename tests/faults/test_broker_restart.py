@@ -1,6 +1,6 @@
 """The Kafka broker stops during ingestion and comes back: the worker rides it out, counts stay exact.
 
-The scenario runs on a broker of its own (tests/support/private_broker.py): stopping the shared
+The scenario runs on a broker of its own (tests.support.private_stack.py): stopping the shared
 one would break every other run. The channel side publishes the way a real channel must, retrying
 until the broker acknowledges (so some messages arrive twice, which the pipeline must absorb).
 """
@@ -21,7 +21,7 @@ from cxstream.schemas.records import Touchpoint
 from cxstream.stack import StackStatus
 from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
 from tests.support.ground_truth import Dataset, generate
-from tests.support.private_broker import private_broker
+from tests.support.private_stack import private_broker
 from tests.support.stored import stored_differences
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
