@@ -104,6 +104,17 @@ class Settings:
         30, "Longest pause between the sink's retries while ClickHouse is unreachable", minimum=1
     )
 
+    # --- metrics (Prometheus, served by the worker) -----------------------------------------
+    metrics_port: int = _setting(
+        9464, "Port of the worker's Prometheus /metrics endpoint; 0 = no endpoint", minimum=0, maximum=65535
+    )
+    metrics_host: str = _setting(
+        "127.0.0.1", "Address the /metrics endpoint binds to (0.0.0.0 to let another host scrape it)"
+    )
+    metrics_lag_seconds: int = _setting(
+        15, "How often the worker measures its consumer groups' lag for /metrics", minimum=1
+    )
+
     # --- logs -------------------------------------------------------------------------------
     log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"))
     log_format: str = _setting(
