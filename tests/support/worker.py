@@ -159,7 +159,9 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
     """Start `cxstream worker` on fresh topics; stop it (SIGTERM) at the end."""
     run_id = uuid.uuid4().hex[:8]
     values = {"topic_prefix": f"t{run_id}.", "worker_id": "cxw", "state_dir": tmp_path / "state",
-              "emit_interval_ms": 200, "clickhouse_database": f"cx_t{run_id}", **overrides}
+              "emit_interval_ms": 200, "clickhouse_database": f"cx_t{run_id}",
+              # No /metrics endpoint unless a test asks for one: concurrent runs would share the port.
+              "metrics_port": 0, **overrides}
     inherited = ("kafka_port", "partitions", "clickhouse_host", "clickhouse_port", "clickhouse_user",
                  "clickhouse_password")
     settings = Settings.load({**{k: getattr(base, k) for k in inherited}, **values},
