@@ -1,4 +1,4 @@
-"""The four store tables: their names, their columns, and records turned into insert rows.
+"""The store tables: their names, their columns, and records turned into insert rows.
 
 Pure functions, one per record type; ``insert`` sends rows as a parameterised insert (data
 blocks), the one form of INSERT that works over the native protocol on ClickHouse 18.16 too.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from cxstream.schemas.records import DeadLetter, DomainScore, EnrichedFeedback, Touchpoint
+from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Touchpoint
 from cxstream.sinks.connection import SqlClient
 from cxstream.sinks.migrate import check_database_name
 from cxstream.vocabulary import DOMAINS
@@ -20,6 +20,7 @@ TOUCHPOINTS: Final = "touchpoints_store"
 FEEDBACK: Final = "feedback_store"
 SCORES: Final = "domain_scores_store"
 DEAD_LETTERS: Final = "dead_letters_store"
+ALERTS: Final = "alerts_store"
 
 #: Columns of each store table, in the order of the row tuples below.
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
@@ -37,6 +38,10 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     ),
     DEAD_LETTERS: (
         "source_topic", "partition", "offset", "reason", "detail", "received_at", "received_at_ms", "key", "raw",
+    ),
+    ALERTS: (
+        "agency", "service", "domain", "state", "window_end", "window_end_ms", "raised_at", "raised_at_ms",
+        "pct_positive", "responses", "threshold", "min_responses", "_version",
     ),
 }
 
@@ -78,6 +83,15 @@ def dead_letter_row(dl: DeadLetter) -> tuple[Any, ...]:
     return (
         dl.source_topic, dl.partition, dl.offset, dl.reason, dl.detail, dl.received_at // 1000,
         dl.received_at, dl.key, dl.raw,
+    )
+
+
+def alert_row(alert: Alert, version: int) -> tuple[Any, ...]:
+    """An alerts_store row: one transition (firing or resolved); ``version`` keeps its latest copy."""
+    return (
+        alert.agency, alert.service, alert.domain, alert.state, alert.window_end // 1000, alert.window_end,
+        alert.raised_at // 1000, alert.raised_at, alert.pct_positive, alert.responses, alert.threshold,
+        alert.min_responses, version,
     )
 
 

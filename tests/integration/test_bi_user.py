@@ -25,7 +25,7 @@ READONLY = 164  # "Cannot ... in readonly mode"
 DATABASE_ACCESS_DENIED = 291
 
 VIEWS = [
-    "touchpoints", "feedback", "domain_scores", "dead_letters",
+    "touchpoints", "feedback", "domain_scores", "dead_letters", "alerts", "open_alerts",
     *(f"domain_scores_{span}{suffix}" for span in ("5m", "15m", "1h", "24h") for suffix in ("", "_all_channels")),
 ]
 

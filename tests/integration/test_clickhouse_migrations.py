@@ -16,9 +16,9 @@ from cxstream.sinks.migrate import Migration, applied_migrations, load_migration
 from cxstream.stack import StackStatus
 from tests.support.clickhouse import BACKENDS, LOCAL, Backend, local_client, open_backend, unique_database
 
-STORE_TABLES = {"touchpoints_store", "feedback_store", "domain_scores_store", "dead_letters_store"}
+STORE_TABLES = {"touchpoints_store", "feedback_store", "domain_scores_store", "dead_letters_store", "alerts_store"}
 VIEWS = {
-    "touchpoints", "feedback", "domain_scores", "dead_letters",
+    "touchpoints", "feedback", "domain_scores", "dead_letters", "alerts", "open_alerts",
     *(f"domain_scores_{span}{suffix}" for span in ("5m", "15m", "1h", "24h") for suffix in ("", "_all_channels")),
 }
 
