@@ -21,7 +21,6 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -30,25 +29,11 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from cxstream.config import Settings
 from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
+from cxstream.sinks.metrics import SinkMetrics
 from cxstream.sinks.routing import SINK_TABLES, Batch, build_batch
 from cxstream.sinks.writer import ClickHouseWriter, WriteFailed
 
 log = get_logger(__name__)
-
-
-@dataclass
-class SinkMetrics:
-    batches: int = 0
-    rows: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
-    failed_writes: int = 0
-    last_batch_ms: float = 0.0
-    lag_ms: float = 0.0  # broker timestamp of the batch's newest record -> rows written
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"sink_batches": self.batches, "sink_rows": dict(self.rows), "sink_skipped": dict(self.skipped),
-                "sink_failed_writes": self.failed_writes, "sink_last_batch_ms": round(self.last_batch_ms, 1),
-                "sink_lag_ms": round(self.lag_ms)}
 
 
 class ClickHouseSink:
@@ -117,6 +102,7 @@ class ClickHouseSink:
             if reason.startswith("undecodable"):
                 log.error("sink.undecodable_records", reason=reason, count=n)
         m.last_batch_ms = (time.monotonic() - started) * 1000
+        m.batch_seconds.observe(m.last_batch_ms / 1000)
         newest = max(r.timestamp for r in flat)
         m.lag_ms = time.time() * 1000 - newest
 
@@ -128,9 +114,11 @@ class ClickHouseSink:
             while True:
                 try:
                     await asyncio.to_thread(attempt)
+                    self.metrics.clickhouse_unavailable = False
                     return
                 except WriteFailed as error:
                     self.metrics.failed_writes += 1
+                    self.metrics.clickhouse_unavailable = True
                     log.warning("sink.clickhouse_unavailable", action=what, error=str(error),
                                 retry_in_s=round(delay, 1))
                 if consumer is not None and not paused:

@@ -140,6 +140,7 @@ class JoinStage:
         return deleted
 
     async def _handle(self, message: Any, now_ms: int) -> None:
+        METRICS.events_in[message.topic] += 1
         try:
             name, datum = self.codec.decode(message.value)
             if name == "Touchpoint":
