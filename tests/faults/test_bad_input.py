@@ -22,6 +22,8 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Alert, Feedback, Touchpoint
 from cxstream.stack import StackStatus
 from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
+from tests.faults.checks import expect_no_differences
+from tests.faults.conftest import FaultFigures
 from tests.support.ground_truth import generate
 from tests.support.worker import running_worker, wait_for
 
@@ -69,13 +71,15 @@ def _bad_messages(codec: Codec, n: int, rng: random.Random) -> list[tuple[str, b
 
 
 def test_malformed_messages_at_volume_are_dead_lettered_and_valid_traffic_counts_exactly(
-    stack: StackStatus, settings: Settings, tmp_path: Path
+    stack: StackStatus, settings: Settings, tmp_path: Path, fault_figures: FaultFigures
 ) -> None:
     prefix = f"B{uuid.uuid4().hex[:6]}"
     dataset = generate(seed=31, agency_prefix=prefix, touchpoints=300, now_ms=NOW)
     rng = random.Random(7)
     with running_worker(settings, tmp_path, join_wait_seconds=60, sink_enabled=False) as run:
         bad = _bad_messages(run.codec, BAD_MESSAGES, rng)
+        fault_figures.events = len(bad) + len(dataset.messages)
+        fault_figures.faults = f"{len(bad)} malformed messages"
         good = [(TOPIC_TOUCHPOINTS, m.touchpoint_id.encode(), run.codec.encode_record(m)) if isinstance(m, Touchpoint)
                 else (TOPIC_FEEDBACK, m.kafka_key, run.codec.encode_record(m)) for m in dataset.messages]
         # Bad messages at random places; the valid ones keep their order (the dataset has feedback
@@ -101,6 +105,8 @@ def test_malformed_messages_at_volume_are_dead_lettered_and_valid_traffic_counts
         assert all(d.reason for d in letters)
         reasons = Counter(d.reason for d in letters)
         assert len(reasons) >= 6, reasons
-        wait_for(lambda: not _differences(run, dataset, prefix), timeout=180, what="exact scores of the valid traffic")
+        expect_no_differences(fault_figures, lambda: _differences(run, dataset, prefix), timeout=180,
+                              what="exact scores of the valid traffic")
         assert run.process.poll() is None, "bad input must never stop the worker"
+        fault_figures.faults = f"{len(bad)} malformed messages, {len(reasons)} reasons"
         print(f"\nbad input: {len(bad)} malformed messages, reasons {dict(reasons)}")

@@ -20,12 +20,14 @@ from cxstream.config import Settings
 from cxstream.schemas.records import Touchpoint
 from cxstream.stack import StackStatus
 from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
+from tests.faults.checks import expect_no_differences
+from tests.faults.conftest import FaultFigures, scale
 from tests.support.ground_truth import Dataset, generate
 from tests.support.private_stack import private_broker
 from tests.support.stored import stored_differences
-from tests.support.worker import WorkerRun, running_worker, wait_for
+from tests.support.worker import WorkerRun, running_worker
 
-from .test_worker_kill import _differences, _exact
+from .test_worker_kill import _differences
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -70,30 +72,28 @@ class RetryingChannel:
 
 
 def test_scores_are_exact_when_the_broker_stops_and_restarts(
-    stack: StackStatus, settings: Settings, tmp_path: Path
+    stack: StackStatus, settings: Settings, tmp_path: Path, fault_figures: FaultFigures
 ) -> None:
     prefix = f"X{uuid.uuid4().hex[:6]}"
-    dataset = generate(seed=31, agency_prefix=prefix, touchpoints=500, now_ms=int(time.time() * 1000))
+    outages = scale()
+    dataset = generate(seed=31, agency_prefix=prefix, touchpoints=500 * outages, now_ms=int(time.time() * 1000))
+    fault_figures.events = len(dataset.messages)
     with private_broker(settings, tmp_path / "broker") as broker, \
             running_worker(broker.settings, tmp_path, join_wait_seconds=300) as run:
-        channel = RetryingChannel(run, dataset, seconds=24)
+        channel = RetryingChannel(run, dataset, seconds=24 * outages)
         channel.thread.start()
-        time.sleep(6)
-        broker.stop()
-        time.sleep(OUTAGE_SECONDS)
-        assert run.process.poll() is None, "the worker stopped while the broker was down"
-        broker.start()
+        for done in range(1, outages + 1):
+            time.sleep(6)
+            broker.stop()
+            time.sleep(OUTAGE_SECONDS)
+            assert run.process.poll() is None, "the worker stopped while the broker was down"
+            broker.start()
+            fault_figures.faults = f"broker stopped {done}x for {OUTAGE_SECONDS:.0f} s"
         channel.thread.join(timeout=180)
         assert not channel.thread.is_alive(), "the channel could not publish after the broker came back"
-        try:
-            wait_for(_exact(run, dataset, prefix), timeout=180, what="exact scores after the broker restart")
-        except AssertionError:
-            problems = _differences(run, dataset, prefix)
-            raise AssertionError(f"{len(problems)} cells differ after the broker restart:\n" + "\n".join(problems[:30]))
-        try:
-            wait_for(lambda: not stored_differences(run, dataset), timeout=120, what="ClickHouse to equal the input")
-        except AssertionError:
-            problems = stored_differences(run, dataset)
-            raise AssertionError(f"{len(problems)} stored differences:\n" + "\n".join(problems[:30]))
+        expect_no_differences(fault_figures, lambda: _differences(run, dataset, prefix), timeout=180,
+                              what="exact scores after the broker restart")
+        expect_no_differences(fault_figures, lambda: stored_differences(run, dataset), timeout=120,
+                              what="ClickHouse to equal the input")
         assert run.process.poll() is None, f"the worker exited with {run.process.returncode} after the restart"
     assert channel.resent_chunks > 0, "the outage did not hit the channel: the scenario tested nothing"

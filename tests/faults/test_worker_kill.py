@@ -13,12 +13,14 @@ import pytest
 from kafka import KafkaProducer
 
 from cxstream.config import Settings
-from cxstream.schemas.records import Feedback, Touchpoint
+from cxstream.schemas.records import Touchpoint
 from cxstream.stack import StackStatus
 from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
+from tests.faults.checks import expect_no_differences
+from tests.faults.conftest import FaultFigures, scale
 from tests.support.ground_truth import Dataset, generate
 from tests.support.stored import stored_differences
-from tests.support.worker import WorkerRun, running_worker, wait_for
+from tests.support.worker import WorkerRun, running_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -58,32 +60,28 @@ def _exact(run: WorkerRun, dataset: Dataset, prefix: str) -> Callable[[], bool]:
 
 
 def test_scores_are_exact_after_repeated_sigkill_and_restart(
-    stack: StackStatus, settings: Settings, tmp_path: Path
+    stack: StackStatus, settings: Settings, tmp_path: Path, fault_figures: FaultFigures
 ) -> None:
     prefix = f"K{uuid.uuid4().hex[:6]}"
-    dataset = generate(seed=11, agency_prefix=prefix, touchpoints=600, now_ms=int(time.time() * 1000))
+    dataset = generate(seed=11, agency_prefix=prefix, touchpoints=600 * scale(), now_ms=int(time.time() * 1000))
+    fault_figures.events = len(dataset.messages)
     rng = random.Random(5)
     # A long commit interval leaves many processed-but-uncommitted events at each kill, whose
     # state changes may already be in the changelogs: the replay must not count them again.
     with running_worker(settings, tmp_path, join_wait_seconds=300, commit_interval_ms=8000) as run:
-        sender = _publish_slowly(run, dataset, seconds=20)
+        sender = _publish_slowly(run, dataset, seconds=20 * scale())
         kills = 0
         while sender.is_alive() or kills < 2:
             time.sleep(rng.uniform(2.0, 5.0))
             run.kill()
             kills += 1
+            fault_figures.faults = f"{kills} SIGKILLs of the worker"
             run.start()
         sender.join()
-        try:
-            wait_for(_exact(run, dataset, prefix), timeout=120, what="exact scores after the kills")
-        except AssertionError:
-            problems = _differences(run, dataset, prefix)
-            raise AssertionError(f"{len(problems)} cells differ after {kills} kills:\n" + "\n".join(problems[:30]))
+        expect_no_differences(fault_figures, lambda: _differences(run, dataset, prefix), timeout=120,
+                              what=f"exact scores after {kills} kills")
         # The sink was killed too, mid-batch: ClickHouse must show every fact exactly once.
-        try:
-            wait_for(lambda: not stored_differences(run, dataset), timeout=120, what="ClickHouse to equal the input")
-        except AssertionError:
-            problems = stored_differences(run, dataset)
-            raise AssertionError(f"{len(problems)} stored differences after {kills} kills:\n" + "\n".join(problems[:30]))
+        expect_no_differences(fault_figures, lambda: stored_differences(run, dataset), timeout=120,
+                              what="ClickHouse to equal the input")
     assert kills >= 2
     assert len(dataset.expected) > 50
