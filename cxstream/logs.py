@@ -13,6 +13,7 @@ card, social security and phone numbers and street addresses in any text are rep
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
@@ -26,6 +27,12 @@ from cxstream.redaction import redact
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 #: Chatty libraries are held at WARNING unless cxstream itself is at DEBUG.
 _NOISY = ("kafka", "aiokafka", "faust", "mode", "clickhouse_driver", "urllib3")
+#: Library loggers whose debug lines print records' keys and values (requests, responses, sends):
+#: held at INFO even at debug, so a debug run never writes message content (comments) to the log.
+WIRE_LOGGERS = ("aiokafka.conn", "aiokafka.producer.producer", "aiokafka.consumer.group_coordinator",
+                "faust.topics", "kafka.protocol", "kafka.net.connection", "kafka.conn")
+#: A bytes literal in text (a library's repr of a request, an exception about a record).
+_BYTES_LITERAL = re.compile(r"(?<!\w)b'(?:[^'\\]|\\.)*'" + r'|(?<!\w)b"(?:[^"\\]|\\.)*"')
 #: Fields whose value is free text or message content: never rendered, whatever logged them.
 WITHHELD_FIELDS = frozenset({"comment", "comments", "raw", "payload", "message_value", "body"})
 WITHHELD = "[withheld]"
@@ -68,6 +75,8 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     root.setLevel(numeric)
     for name in _NOISY:
         logging.getLogger(name).setLevel(numeric if numeric == logging.DEBUG else logging.WARNING)
+    for name in WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO if numeric == logging.DEBUG else logging.WARNING)
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
@@ -90,6 +99,8 @@ def scrub_personal_data(_logger: Any, _name: str, event_dict: Any) -> Any:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
+        if "b'" in value or 'b"' in value:
+            value = _BYTES_LITERAL.sub("b'<bytes>'", value)
         return redact(value) if any(ch.isdigit() or ch == "@" for ch in value) else value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"

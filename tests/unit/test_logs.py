@@ -97,3 +97,13 @@ def test_fields_keep_their_order_and_ids_are_untouched(stream: io.StringIO) -> N
     line = json.loads(second)
     assert (line["topic"], line["missing_offset"], line["touchpoint_id"]) == (
         "t1.cx.feedback.v1", 1234567890123, "tp-6f1c2d3e-0001")
+
+
+def test_bytes_printed_by_a_library_are_cut_and_wire_loggers_stay_quiet_at_debug(stream: io.StringIO) -> None:
+    logging.getLogger("faust.transport").debug("send: k=b'tp-1' v=%r", COMMENT.encode()[:30] + b"...")
+    logging.getLogger("kafka.protocol.parser").debug("Send: %r", bytearray(COMMENT.encode()))
+    logging.getLogger("aiokafka.conn").debug("Request 7: ProduceRequest(messages=%r)", COMMENT.encode())
+    lines = _lines(stream)
+    assert [line["event"] for line in lines] == ["send: k=b'<bytes>' v=b'<bytes>'"]
+    assert logging.getLogger("faust").getEffectiveLevel() == logging.DEBUG  # the rest of faust still talks
+    _assert_no_pii(stream)
