@@ -8,7 +8,6 @@ from typing import Any
 import faust
 
 from cxstream.config import Settings
-from cxstream.logs import configure as configure_logs
 from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.stack.topics import ensure_topics
@@ -18,7 +17,8 @@ from cxstream.streams.alert_stage import AlertStage
 from cxstream.streams.app import create_app, declare_topics, internal_topic_names, worker_data_dir
 from cxstream.streams.join_stage import JoinStage
 from cxstream.streams.merge_stage import MergeStage
-from cxstream.streams.metrics import METRICS
+from cxstream.streams.metrics import METRICS, worker_families
+from cxstream.streams.metrics_http import MetricsEndpoint
 from cxstream.streams.score_stage import ScoreStage
 from cxstream.vocabulary import CONTRACT_TOPICS
 
@@ -28,8 +28,9 @@ METRICS_LOG_SECONDS = 30.0
 CONFIRM_SECONDS = 0.2
 
 
-def build(settings: Settings) -> faust.App:
-    """The app with every stage wired; nothing runs until a faust Worker starts it."""
+def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.App:
+    """The app with every stage wired; nothing runs until a faust Worker starts it. ``endpoint``
+    (if any) serves the stages' and the sink's metrics."""
     app = create_app(settings, worker_data_dir(settings))
     topics = declare_topics(app, settings)
     codec = Codec()
@@ -39,6 +40,8 @@ def build(settings: Settings) -> faust.App:
     merge = MergeStage(app, settings, topics, codec, acks)
     AlertStage(app, settings, topics, codec, acks)
     ticks_topic = topics.ticks.get_topic_name()
+    if endpoint is not None:
+        endpoint.add(lambda: worker_families(METRICS, acks, settings.topic_prefix))
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def on_assigned(_app: Any, assigned: set[Any], **_: Any) -> None:
@@ -62,6 +65,8 @@ def build(settings: Settings) -> faust.App:
 
     if settings.sink_enabled:
         sink = ClickHouseSink(settings)
+        if endpoint is not None:
+            endpoint.add(lambda: sink.metrics.families(settings.topic_prefix))
 
         @app.task
         async def write_to_clickhouse() -> None:
@@ -81,7 +86,6 @@ def build(settings: Settings) -> faust.App:
 
     @app.task
     async def started() -> None:
-        configure_logs(settings.log_level, settings.log_format)  # faust's worker set up its own logging
         log.info("worker.started", app=settings.worker_id, bootstrap=settings.bootstrap_servers,
                  partitions=settings.partitions, settings=json.dumps(settings.describe()))
 
@@ -89,14 +93,29 @@ def build(settings: Settings) -> faust.App:
 
 
 def run(settings: Settings) -> None:
-    """Make sure every topic exists (same partition count), then run the worker until it is stopped."""
+    """Serve /metrics (first: a port in use stops the start at once), make sure every topic exists
+    (same partition count), then run the worker until it is stopped."""
+    endpoint = MetricsEndpoint(settings) if settings.metrics_port else None
+    if endpoint is not None:
+        endpoint.start()
+    try:
+        _run(settings, endpoint)
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
+
+
+def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
     ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings))
-    app = build(settings)
+    app = build(settings, endpoint)
     # The tables' changelogs too (compacted, as Faust would make them): when Faust declares them
     # itself, a stage's first table write can race the new topic's metadata and fail with
     # PartitionsMismatch ("changelog has 0 partitions"), which stops the worker.
     changelogs = tuple(table.changelog_topic.get_topic_name() for table in app.tables.values())
     ensure_topics(settings, changelogs, prefixed=True, configs={"cleanup.policy": "compact"})
+    # override_logging=False: the cxstream CLI configured logging (JSON lines); Faust's own setup
+    # would print its first lines in its own text format until the app started.
     worker = faust.Worker(app, loglevel=settings.log_level.upper() if settings.log_level != "warning" else "WARN",
-                          quiet=True, redirect_stdouts=False)
+                          quiet=True, redirect_stdouts=False, override_logging=False)
+    worker.spinner = None  # Faust's terminal spinner writes escape codes into the log stream
     worker.execute_from_commandline()
