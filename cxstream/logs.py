@@ -33,6 +33,11 @@ WIRE_LOGGERS = ("aiokafka.conn", "aiokafka.producer.producer", "aiokafka.consume
                 "faust.topics", "kafka.protocol", "kafka.net.connection", "kafka.conn")
 #: A bytes literal in text (a library's repr of a request, an exception about a record).
 _BYTES_LITERAL = re.compile(r"(?<!\w)b'(?:[^'\\]|\\.)*'" + r'|(?<!\w)b"(?:[^"\\]|\\.)*"')
+#: Cheap test a text must pass before the redaction patterns run (each of them needs an "@", a run
+#: of digits with separators, or a number before a word): most log text has none.
+_MAYBE_PERSONAL = re.compile(r"@|\d[\s\d().-]{6,}\d|\d\s+\S")
+#: Fields every line has, written by the logging setup itself: never scanned.
+_OWN_FIELDS = frozenset({"timestamp", "level", "logger"})
 #: Fields whose value is free text or message content: never rendered, whatever logged them.
 WITHHELD_FIELDS = frozenset({"comment", "comments", "raw", "payload", "message_value", "body"})
 WITHHELD = "[withheld]"
@@ -90,21 +95,25 @@ def get_logger(name: str) -> Any:
 def scrub_personal_data(_logger: Any, _name: str, event_dict: Any) -> Any:
     """Processor: the event with free-text fields withheld, bytes replaced by their length and
     personal data in any text redacted. Keys keep their order."""
-    if not isinstance(event_dict, MutableMapping):
+    if type(event_dict) is not dict and not isinstance(event_dict, MutableMapping):
         return _scrub(event_dict)
     for key, value in event_dict.items():
+        if key in _OWN_FIELDS:
+            continue
         event_dict[key] = WITHHELD if key in WITHHELD_FIELDS and value is not None else _scrub(value)
     return event_dict
 
 
 def _scrub(value: Any) -> Any:
+    if value is None or type(value) in (int, float, bool):  # most fields; skips the slower checks below
+        return value
     if isinstance(value, str):
         if "b'" in value or 'b"' in value:
             value = _BYTES_LITERAL.sub("b'<bytes>'", value)
-        return redact(value) if any(ch.isdigit() or ch == "@" for ch in value) else value
+        return redact(value) if _MAYBE_PERSONAL.search(value) else value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(value)} bytes>"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict) or isinstance(value, Mapping):
         return {k: WITHHELD if k in WITHHELD_FIELDS and v is not None else _scrub(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_scrub(v) for v in value]
