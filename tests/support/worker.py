@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 import re
 from typing import Any, Literal
@@ -45,6 +45,7 @@ class WorkerRun:
     codec: Codec
     env: dict[str, str]
     starts: int = 1
+    spawned: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def kill(self) -> None:
         """SIGKILL: no flush, no commit, no goodbye."""
@@ -56,6 +57,7 @@ class WorkerRun:
         self.starts += 1
         marker = len(self.log_text())
         self.process = _spawn(self.env, self.log_path)
+        self.spawned.append(self.process)
         wait_for(lambda: _ASSIGNED.search(self.log_text()[marker:]), timeout=90,
                  what="the restarted worker to get its partitions")
 
@@ -173,16 +175,21 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
     env.update(CXSTREAM_LOG_FORMAT="json")
     log_path = tmp_path / f"worker-{run_id}.log"
     run = WorkerRun(settings, _spawn(env, log_path), log_path, Codec(), env)
+    run.spawned.append(run.process)
     try:
         wait_for(lambda: _ASSIGNED.search(run.log_text()), timeout=90, what="the worker to get its partitions")
         yield run
     finally:
-        run.process.terminate()
-        try:
-            run.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            run.process.kill()
-            run.process.wait()
+        # Every process the run started, also one a failed test left behind (a second worker).
+        for process in run.spawned:
+            if process.poll() is None:
+                process.terminate()
+        for process in run.spawned:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         _drop_database(settings)
         _delete_topics(settings)
 
