@@ -1,6 +1,8 @@
-"""``cxstream dashboard``: one plain page of live rolling scores, pushed by server-sent events.
+"""``cxstream dashboard``: one plain page of live scores and open alerts, pushed by server-sent events.
 
-Reads the same ClickHouse views BI uses (``domain_scores_15m``); no state of its own.
+Reads the ClickHouse views BI uses (``dashboard_queries``); no state of its own. One feed task
+reads a snapshot every ``push_seconds`` while at least one browser is connected and hands the
+same snapshot to every open page, so ten operators cost ClickHouse what one does.
 """
 
 from __future__ import annotations
@@ -8,86 +10,164 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
 from aiohttp import web
-from clickhouse_driver import Client
+from clickhouse_driver.errors import ServerException
 
 from cxstream.config import Settings
+from cxstream.dashboard_page import render_page
+from cxstream.dashboard_queries import Snapshot, read_snapshot
+from cxstream.logs import get_logger
+from cxstream.sinks.connection import server_message
+from cxstream.vocabulary import DOMAINS
+
+log = get_logger(__name__)
 
 PUSH_SECONDS = 3.0
 
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>cxstream live scores</title>
-<style>body{font:14px system-ui,sans-serif;margin:1em}table{border-collapse:collapse}
-td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}td.l,th.l{text-align:left}
-.low{color:#b00;font-weight:bold}small{color:#666}</style></head><body>
-<h1>cxstream: rolling 15-minute pct positive</h1><p id="status">waiting for data…</p>
-<table id="scores"><thead><tr><th class="l">agency</th><th class="l">service</th><th class="l">channel</th>
-<th>domain</th><th>responses</th><th>pct positive</th><th>95% interval</th></tr></thead><tbody></tbody></table>
-<script>
-const body = document.querySelector('#scores tbody');
-const source = new EventSource('events');
-source.onmessage = (e) => {
-  const data = JSON.parse(e.data);
-  document.getElementById('status').textContent = 'updated ' + data.at + ', ' + data.rows.length + ' cells';
-  body.innerHTML = data.rows.map(r => `<tr><td class="l">${r.agency}</td><td class="l">${r.service}</td>`
-    + `<td class="l">${r.channel}</td><td>${r.domain}</td><td>${r.responses}</td>`
-    + `<td class="${r.pct_positive < 50 ? 'low' : ''}">${r.pct_positive.toFixed(1)}</td>`
-    + `<td><small>[${r.low.toFixed(0)}, ${r.high.toFixed(0)}]</small></td></tr>`).join('');
-};
-</script></body></html>"""
+
+class Feed:
+    """The latest snapshot (or the reason there is none), refreshed while anyone listens."""
+
+    def __init__(self, settings: Settings, push_seconds: float = PUSH_SECONDS,
+                 reader: Callable[[Settings], Snapshot] = read_snapshot) -> None:
+        self.settings = settings
+        self.push_seconds = push_seconds
+        self._reader = reader
+        self.seq = 0
+        self.message: dict[str, Any] | None = None
+        self.listeners = 0
+        self._changed = asyncio.Condition()
+        self._wanted = asyncio.Event()
+        self._last_error = ""
+        self.closed = False
+
+    async def run(self) -> None:
+        """Read, publish, sleep; idle (no queries) while no page is open."""
+        while True:
+            await self._wanted.wait()
+            started = time.monotonic()
+            try:
+                snapshot = await asyncio.to_thread(self._reader, self.settings)
+                message: dict[str, Any] = snapshot.to_json()
+                if self._last_error:
+                    log.info("dashboard.read_recovered")
+                self._last_error = ""
+            except Exception as error:  # noqa: BLE001 - ClickHouse down or not migrated yet: say so on the page
+                text = _describe(error)
+                if text != self._last_error:
+                    log.warning("dashboard.read_failed", error=text, database=self.settings.clickhouse_database)
+                self._last_error = text
+                message = {"error": text}
+            async with self._changed:
+                self.seq += 1
+                self.message = message
+                self._changed.notify_all()
+            await asyncio.sleep(max(0.0, self.push_seconds - (time.monotonic() - started)))
+
+    async def listen(self, after: int) -> tuple[int, dict[str, Any]] | None:
+        """The next message after sequence number ``after`` (the current one if it is newer); None
+        once the server is shutting down."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.closed or (self.seq > after and self.message is not None))
+            if self.closed or self.message is None:
+                return None
+            return self.seq, self.message
+
+    async def close(self) -> None:
+        """End every open feed, so a shutdown does not wait for browsers to hang up."""
+        async with self._changed:
+            self.closed = True
+            self._changed.notify_all()
+
+    def subscribe(self) -> None:
+        self.listeners += 1
+        self._wanted.set()
+
+    def unsubscribe(self) -> None:
+        self.listeners -= 1
+        if self.listeners == 0:
+            self._wanted.clear()
+            self.message = None  # the next page to open waits for a fresh read, not an old one
 
 
-def read_scores(settings: Settings) -> list[dict[str, Any]]:
-    """Every (agency, service, channel, domain) of the 15-minute view, plus the all-channels rows."""
-    client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
-                    password=settings.clickhouse_password, connect_timeout=3)
-    db = settings.clickhouse_database
-    columns = "agency, service, channel, domain, responses, pct_positive, pct_positive_low, pct_positive_high"
-    try:
-        rows = client.execute(f"SELECT {columns} FROM {db}.domain_scores_15m_all_channels "
-                              f"UNION ALL SELECT {columns} FROM {db}.domain_scores_15m")
-    finally:
-        client.disconnect()
-    names = ("agency", "service", "channel", "domain", "responses", "pct_positive", "low", "high")
-    result = [dict(zip(names, row)) for row in rows]
-    result.sort(key=lambda r: (r["agency"], r["service"], r["channel"] != "all", r["channel"], r["domain"]))
-    return result
+FEED = web.AppKey("feed", Feed)
 
 
-def build_app(settings: Settings) -> web.Application:
-    """The page at ``/`` and its feed at ``/events``."""
+def _describe(error: Exception) -> str:
+    """One line for the page and the log: the server's message, or the connection problem."""
+    if isinstance(error, ServerException):
+        return server_message(error)[:300]
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else 'no detail'}"[:300]
+
+
+def build_app(settings: Settings, push_seconds: float = PUSH_SECONDS) -> web.Application:
+    """The page at ``/``, its feed at ``/events`` and the latest snapshot at ``/snapshot.json``."""
+    page_html = render_page(float(settings.alert_threshold_pct), push_seconds, DOMAINS)
 
     async def page(_request: web.Request) -> web.Response:
-        return web.Response(text=PAGE, content_type="text/html")
+        return web.Response(text=page_html, content_type="text/html")
 
     async def events(request: web.Request) -> web.StreamResponse:
+        feed = request.app[FEED]
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
-        while True:
-            try:
-                rows = await asyncio.to_thread(read_scores, settings)
-            except Exception:  # noqa: BLE001 - views not there yet or ClickHouse restarting: push nothing
-                rows = []
-            payload = {"at": time.strftime("%H:%M:%S"), "rows": rows}
-            try:
-                await response.write(f"data: {json.dumps(payload)}\n\n".encode())
-            except ConnectionResetError:  # the browser went away: the feed simply ends
-                return response
-            await asyncio.sleep(PUSH_SECONDS)
+        feed.subscribe()
+        seen = 0
+        try:
+            while (update := await feed.listen(seen)) is not None:
+                seen, message = update
+                await response.write(f"data: {json.dumps(message)}\n\n".encode())
+            return response
+        except (ConnectionResetError, ConnectionError):  # the browser went away: the feed simply ends
+            return response
+        finally:
+            feed.unsubscribe()
+
+    async def snapshot(request: web.Request) -> web.Response:
+        feed = request.app[FEED]
+        feed.subscribe()  # a script polling this keeps the feed reading, like an open page
+        try:
+            update = await feed.listen(max(feed.seq - 1, 0))
+        finally:
+            feed.unsubscribe()
+        if update is None:
+            raise web.HTTPServiceUnavailable(text="shutting down")
+        return web.json_response(update[1])
+
+    async def start_feed(app: web.Application) -> Any:
+        feed = Feed(settings, push_seconds)
+        app[FEED] = feed
+        task = asyncio.create_task(feed.run())
+        yield
+        task.cancel()
+
+    async def end_feeds(app: web.Application) -> None:
+        await app[FEED].close()
 
     app = web.Application()
+    app.cleanup_ctx.append(start_feed)
+    app.on_shutdown.append(end_feeds)
     app.router.add_get("/", page)
     app.router.add_get("/events", events)
+    app.router.add_get("/snapshot.json", snapshot)
     return app
 
 
 @click.command()
 @click.option("--port", type=int, default=8080, show_default=True, help="HTTP port of the page.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--push-seconds", type=float, default=PUSH_SECONDS, show_default=True,
+              help="How often open pages get a fresh snapshot.")
 @click.pass_obj
-def dashboard(settings: Settings, port: int, host: str) -> None:
-    """Serve the live scores page (rolling 15 minutes per agency, service, channel and domain)."""
-    click.echo(f"cxstream dashboard: http://{host}:{port}/", err=True)
-    web.run_app(build_app(settings), host=host, port=port, print=None)
+def dashboard(settings: Settings, port: int, host: str, push_seconds: float) -> None:
+    """Serve the live page: rolling 15-minute scores per agency and service, channels, trend, open alerts."""
+    if push_seconds <= 0:
+        raise click.BadParameter("must be positive", param_hint="--push-seconds")
+    click.echo(f"cxstream dashboard: http://{host}:{port}/ (database {settings.clickhouse_database})", err=True)
+    log.info("dashboard.started", host=host, port=port, database=settings.clickhouse_database)
+    web.run_app(build_app(settings, push_seconds), host=host, port=port, print=None)

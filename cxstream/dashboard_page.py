@@ -1,0 +1,151 @@
+"""The live page itself: one HTML document, inline CSS and JS, no external assets (works offline).
+
+It opens ``events`` (server-sent events) and redraws on every snapshot; it marks itself stale when
+pushes stop. Hooks for tests and scripts: ``#status[data-seq]`` counts snapshots drawn;
+``[data-cell="agency|service|domain|channel"]`` holds a pct_positive (channel ``all`` = every
+channel) and its responses in ``data-n``; ``[data-alert="agency|service|domain"]`` is an open alert.
+"""
+
+from __future__ import annotations
+
+# Placeholders are @@NAME@@: the JS uses ${...} template literals, so string.Template would clash.
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>cxstream live CX scores</title>
+<style>
+body{font:13px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1f24;background:#f4f5f7}
+header{display:flex;align-items:baseline;gap:1.5em;padding:.6em 1em;background:#1d2b3a;color:#fff}
+header h1{font-size:17px;margin:0;font-weight:600}
+#status{font-variant-numeric:tabular-nums}#status.stale,#status.error{color:#ffb3b3;font-weight:600}
+.legend{color:#555;margin:.5em 1em}
+#alerts{margin:.6em 1em;padding:.5em .8em;background:#fff;border-left:5px solid #2e7d32;border-radius:3px}
+#alerts.firing{border-left-color:#c62828;background:#fff5f5}
+#alerts h2{font-size:14px;margin:0 0 .2em}#alerts h2 small{font-weight:normal;color:#666}#alerts ul{margin:0;padding-left:1.2em}
+#alerts li{margin:.15em 0}#alerts b{color:#c62828}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(620px,1fr));gap:.8em;padding:0 1em 1em}
+.svc{background:#fff;border-radius:4px;padding:.4em .6em;box-shadow:0 1px 2px rgba(0,0,0,.12)}
+.svc.alerting{box-shadow:0 0 0 2px #c62828}
+.svc h2{font-size:14px;margin:.1em 0 .3em;display:flex;gap:.6em;align-items:baseline}
+.svc h2 small{color:#666;font-weight:normal}.badge{background:#c62828;color:#fff;border-radius:8px;padding:0 .5em;font-size:11px}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
+th{font-weight:600;color:#555;font-size:11px;text-align:right;padding:1px 5px;border-bottom:1px solid #ccc;white-space:nowrap}
+td{padding:1px 5px;text-align:right;border-bottom:1px solid #eee;white-space:nowrap}
+th.l,td.l{text-align:left}td.all{font-weight:600}
+.low{color:#c62828;font-weight:700}.sup{color:#aaa}.ci{color:#777;font-size:11px}
+td.ch{border-left:1px solid #eee}svg{vertical-align:middle}
+</style></head><body>
+<header><h1>cxstream &middot; live CX scores</h1><span id="status" data-seq="0">connecting&hellip;</span></header>
+<p class="legend">Rolling 15 minutes, per agency and service: <b>% positive</b> (answers 4&ndash;5 of 1&ndash;5)
+with responses and 95% interval, then each channel. <b class="low">Red</b>: below the @@THRESHOLD@@% alert
+threshold; grey: too few responses to trust. <i>Last hour</i>: % positive in 5-minute steps (dashed line: threshold).
+Times are UTC.</p>
+<section id="alerts"><h2>Open alerts <small>(rolling 15-minute % positive now, responses in brackets; hover for the figures each fired on)</small></h2><div id="alert-list">waiting for data&hellip;</div></section>
+<main id="services"></main>
+<script>
+"use strict";
+const PUSH_SECONDS = @@PUSH_SECONDS@@;
+const DOMAINS = @@DOMAINS@@;
+const esc = s => String(s).replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
+const utc = ms => new Date(ms).toISOString().slice(11, 19);
+const statusEl = document.getElementById("status");
+let seq = 0, lastAt = 0, lastText = "";
+
+function pctCell(s, threshold, key, extra) {
+  if (!s) return `<td class="${extra}" data-cell="${esc(key)}">&ndash;</td>`;
+  const cls = s.suppressed ? "sup" : (s.pct < threshold ? "low" : "");
+  return `<td class="${extra} ${cls}" data-cell="${esc(key)}" data-n="${s.responses}" title="${s.responses} responses">`
+    + `${s.pct.toFixed(1)}</td>`;
+}
+
+function spark(points, threshold) {
+  const w = 96, h = 18, step = w / (points.length - 1), y = v => (h - 1 - v / 100 * (h - 2)).toFixed(1);
+  let d = "", pen = false;
+  points.forEach((v, i) => {
+    if (v === null) { pen = false; return; }
+    d += (pen ? "L" : "M") + (i * step).toFixed(1) + " " + y(v); pen = true;
+  });
+  const last = [...points].reverse().find(v => v !== null);
+  const colour = last !== undefined && last < threshold ? "#c62828" : "#1565c0";
+  return `<svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" aria-label="last hour">`
+    + `<line x1="0" x2="${w}" y1="${y(threshold)}" y2="${y(threshold)}" stroke="#bbb" stroke-dasharray="2 2"/>`
+    + `<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.5"/></svg>`;
+}
+
+function serviceCard(b, threshold) {
+  const id = b.agency + "|" + b.service;
+  const head = `<tr><th class="l">domain</th><th>% pos</th><th>n</th><th>95% interval</th><th>last hour</th>`
+    + b.channels.map(c => `<th class="ch">${esc(c)}</th>`).join("") + "</tr>";
+  const rows = DOMAINS.map(d => {
+    const r = b.domains[d], a = r.all;
+    return `<tr data-domain="${d}"><td class="l">${d}</td>` + pctCell(a, threshold, id + "|" + d + "|all", "all")
+      + `<td>${a ? a.responses : ""}</td><td class="ci">${a ? "[" + a.low.toFixed(0) + "&ndash;" + a.high.toFixed(0) + "]" : ""}</td>`
+      + `<td>${spark(r.trend, threshold)}</td>`
+      + b.channels.map(c => pctCell(r.channels[c], threshold, id + "|" + d + "|" + c, "ch")).join("") + "</tr>";
+  }).join("");
+  const badge = b.alerts ? `<span class="badge">${b.alerts} alert${b.alerts > 1 ? "s" : ""}</span>` : "";
+  return `<section class="svc${b.alerts ? " alerting" : ""}" data-service="${esc(id)}"><h2>${esc(b.agency)}`
+    + ` <small>${esc(b.service)}</small>${badge}</h2><table><thead>${head}</thead><tbody>${rows}</tbody></table></section>`;
+}
+
+function alertList(alerts, services) {
+  // One line per service, its worst domain first, services with the worst score first. The figures
+  // are the current rolling score (the alert's own are those it fired on, in the tooltip).
+  const now = new Map();
+  services.forEach(b => DOMAINS.forEach(d => {
+    if (b.domains[d].all) now.set(b.agency + "|" + b.service + "|" + d, b.domains[d].all);
+  }));
+  const byService = new Map();
+  alerts.forEach(a => {
+    const k = a.agency + "|" + a.service, cur = now.get(k + "|" + a.domain);
+    if (!byService.has(k)) byService.set(k, []);
+    byService.get(k).push({...a, key: k + "|" + a.domain, pctNow: cur ? cur.pct : a.pct, nNow: cur ? cur.responses : a.responses});
+  });
+  const groups = [...byService.values()].map(g => g.sort((x, y) => x.pctNow - y.pctNow));
+  groups.sort((x, y) => x[0].pctNow - y[0].pctNow);
+  return "<ul>" + groups.map(g => `<li><b>${esc(g[0].agency)} / ${esc(g[0].service)}</b>: `
+    + g.map(a => `<span data-alert="${esc(a.key)}" title="fired at ${a.pct.toFixed(1)}% on ${a.responses} responses `
+      + `(threshold ${a.threshold}%) at ${utc(a.since_ms)} UTC">${esc(a.domain)} <b>${a.pctNow.toFixed(1)}%</b> `
+      + `<small>(${a.nNow})</small></span>`).join(", ")
+    + ` <small>firing since ${utc(Math.min(...g.map(a => a.since_ms)))}</small></li>`).join("") + "</ul>";
+}
+
+function draw(snap) {
+  const box = document.getElementById("alerts");
+  box.className = snap.alerts.length ? "firing" : "";
+  document.getElementById("alert-list").innerHTML = snap.alerts.length ? alertList(snap.alerts, snap.services) : "None: every "
+    + "rolling score with enough responses is at or above the threshold.";
+  document.getElementById("services").innerHTML = snap.services.length
+    ? snap.services.map(b => serviceCard(b, snap.threshold)).join("")
+    : "<p>No scores in the last 15 minutes yet.</p>";
+}
+
+function showStatus(text, cls) {
+  statusEl.textContent = text; statusEl.className = cls || "";
+}
+
+const source = new EventSource("events");
+source.onmessage = e => {
+  const msg = JSON.parse(e.data);
+  lastAt = Date.now();
+  if (msg.error) { showStatus("ClickHouse: " + msg.error + " (showing the last data read)", "error"); return; }
+  draw(msg);
+  seq += 1; statusEl.dataset.seq = String(seq);
+  lastText = `updated ${utc(msg.read_at_ms)} UTC (read in ${msg.read_ms} ms), ${msg.services.length} services, `
+    + `${msg.alerts.length} open alert${msg.alerts.length === 1 ? "" : "s"}`;
+  showStatus(lastText);
+};
+source.onerror = () => showStatus("connection lost, reconnecting\u2026", "stale");
+setInterval(() => {
+  if (lastAt && Date.now() - lastAt > 3 * PUSH_SECONDS * 1000) {
+    showStatus(`no update for ${Math.round((Date.now() - lastAt) / 1000)} s: ` + lastText, "stale");
+  }
+}, 1000);
+</script></body></html>
+"""
+
+
+def render_page(threshold: float, push_seconds: float, domains: tuple[str, ...]) -> str:
+    """The page for one server: its alert threshold, push interval and the domains in order."""
+    names = "[" + ",".join(f'"{d}"' for d in domains) + "]"
+    return (_PAGE.replace("@@THRESHOLD@@", f"{threshold:g}").replace("@@PUSH_SECONDS@@", f"{push_seconds:g}")
+            .replace("@@DOMAINS@@", names))
