@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from clickhouse_driver import Client
@@ -26,11 +27,28 @@ from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
 from tests.support.worker import running_worker, wait_for
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=100.0, help="touchpoint + feedback pairs per second")
-    parser.add_argument("--seconds", type=float, default=60.0)
-    args = parser.parse_args()
+@dataclass
+class Latency:
+    """Event -> visible figures of one run, in milliseconds."""
+
+    rate_pairs: float
+    seconds: float
+    sent: int
+    visible: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+    def line(self) -> str:
+        return (f"rate {self.rate_pairs:.0f} pairs/s ({2 * self.rate_pairs:.0f} events/s) for {self.seconds:.0f}s: "
+                f"{self.visible}/{self.sent} visible; latency ms p50 {self.p50:.0f}  p95 {self.p95:.0f}  "
+                f"p99 {self.p99:.0f}  max {self.max:.0f}")
+
+
+def measure(rate: float, seconds: float) -> Latency:
+    """Publish ``rate`` touchpoint + feedback pairs per second for ``seconds`` to a fresh worker and
+    time each feedback until the ``feedback`` view shows it."""
     base = Settings.load({})
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
@@ -44,10 +62,10 @@ def main() -> None:
         producer = KafkaProducer(bootstrap_servers=s.bootstrap_servers, acks="all", linger_ms=2)
 
         def publish() -> None:
-            total = int(args.rate * args.seconds)
+            total = int(rate * seconds)
             start = time.monotonic()
             for i in range(total):
-                delay = start + i / args.rate - time.monotonic()
+                delay = start + i / rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
                 now_ms = int(time.time() * 1000)
@@ -61,7 +79,7 @@ def main() -> None:
 
         sender = threading.Thread(target=publish, daemon=True)
         sender.start()
-        deadline = time.monotonic() + args.seconds + 120
+        deadline = time.monotonic() + seconds + 120
         while time.monotonic() < deadline and (sender.is_alive() or len(seen) < len(sent)):
             rows = client.execute(f"SELECT feedback_id FROM {s.clickhouse_database}.feedback")
             now = time.time()
@@ -70,13 +88,20 @@ def main() -> None:
                     seen[feedback_id] = now
             time.sleep(0.1)
         client.disconnect()
+        producer.close()
     latencies = sorted((seen[f] - sent[f]) * 1000 for f in seen if f in sent)
     if not latencies:
-        raise SystemExit("no feedback became visible")
+        raise RuntimeError("no feedback became visible")
     q = statistics.quantiles(latencies, n=100)
-    print(f"rate {args.rate:.0f} pairs/s ({2 * args.rate:.0f} events/s) for {args.seconds:.0f}s: "
-          f"{len(latencies)}/{len(sent)} visible; latency ms p50 {q[49]:.0f}  p95 {q[94]:.0f}  "
-          f"p99 {q[98]:.0f}  max {latencies[-1]:.0f}")
+    return Latency(rate, seconds, len(sent), len(latencies), q[49], q[94], q[98], latencies[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=100.0, help="touchpoint + feedback pairs per second")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    print(measure(args.rate, args.seconds).line())
 
 
 if __name__ == "__main__":

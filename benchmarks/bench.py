@@ -1,0 +1,168 @@
+"""`make bench`: cxstream against the raw ceiling and Quix Streams, same broker, data and machine.
+
+Run: .venv/bin/python -m benchmarks.bench [--touchpoints 200000] [--feedback-share 0.1]
+     [--contenders ceiling,quix,cxstream] [--latency-rate 100 --latency-seconds 40] [--profile DIR]
+The seeded workload is generated once into the cache dir, loaded into fresh topics (a unique
+prefix), then each contender reads it from a fresh consumer group, one after the other. Prints a
+table and writes it with the machine, date and versions to ``--out`` (markdown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import os
+import platform
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.contenders import Expected, Outcome, compare, delete_topics, run_ceiling, run_cxstream, run_quix
+from benchmarks.sink.latency import Latency, measure
+from benchmarks.workload import Workload, ensure_workload, publish, read_workload
+from cxstream.config import Settings
+from cxstream.stack.topics import ensure_topics
+from cxstream.vocabulary import CONTRACT_TOPICS
+
+CONTENDERS = ("ceiling", "quix", "cxstream")
+MIB = 1024 * 1024
+
+
+@dataclass
+class Report:
+    """Everything one run measured."""
+
+    touchpoints: int
+    feedback_messages: int
+    distinct_feedback: int
+    answers: int
+    load_seconds: float
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    differences: list[str] = field(default_factory=list)
+    latency: Latency | None = None
+
+    def table(self) -> str:
+        rows = [f"workload: {self.touchpoints:,} touchpoints, {self.feedback_messages:,} feedback messages "
+                f"({self.distinct_feedback:,} distinct, {self.answers:,} answers); "
+                f"{self.touchpoints + self.feedback_messages:,} input events, loaded in {self.load_seconds:.1f}s",
+                "",
+                "| contender | events | seconds | events/s | peak RSS MiB | RSS at end MiB | results |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for key, o in self.outcomes.items():
+            check = "n/a" if o.cells is None else (
+                "exact" if not [d for d in self.differences if d.startswith(key + ":")] else "DIFFER")
+            rows.append(f"| {o.name} | {o.events:,} | {o.seconds:.1f} | {o.events_per_second:,.0f} | "
+                        f"{o.peak_rss / MIB:,.0f} | {o.end_rss / MIB:,.0f} | {check} |")
+        rows.append("")
+        cx, ceiling, quix = self.outcomes.get("cxstream"), self.outcomes.get("ceiling"), self.outcomes.get("quix")
+        if cx and ceiling:
+            rows.append(f"cxstream / ceiling: {cx.events_per_second / ceiling.events_per_second:.3f}")
+        if cx and quix:
+            rows.append(f"cxstream / Quix Streams: {cx.events_per_second / quix.events_per_second:.2f}")
+        if self.latency:
+            rows.append(f"cxstream event -> ClickHouse: {self.latency.line()}")
+        rows.append(f"differences: {len(self.differences)}")
+        rows += [f"  {d}" for d in self.differences[:20]]
+        return "\n".join(rows)
+
+
+def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders: tuple[str, ...] = CONTENDERS,
+        latency_rate: float = 0.0, latency_seconds: float = 0.0, profile_dir: Path | None = None,
+        timeout: float = 1800.0, settings: Settings | None = None, workdir: Path | None = None) -> Report:
+    """Generate (once) and load the workload, run the contenders, compare their results."""
+    settings = settings or Settings.load({})
+    token = f"bench{uuid.uuid4().hex[:6]}"
+    prefix = f"{token}."
+    workdir = workdir or settings.state_dir / "bench" / token
+    workdir.mkdir(parents=True, exist_ok=True)
+    workload = read_workload(ensure_workload(settings.cache_dir, seed, touchpoints, feedback_share)).shifted_to_now()
+    expected = _expected(workload)
+    topics = Settings.load({"topic_prefix": prefix, "kafka_bootstrap": settings.bootstrap_servers,
+                            "partitions": settings.partitions})
+    started = time.monotonic()
+    ensure_topics(topics, CONTRACT_TOPICS)
+    publish(workload, settings.bootstrap_servers, prefix)
+    report = Report(workload.touchpoints, workload.feedback_messages, workload.distinct_feedback, expected.answers,
+                    time.monotonic() - started)
+    try:
+        for name in contenders:
+            profile = profile_dir / f"{token}-{name}.txt" if profile_dir and name != "ceiling" else None
+            if name == "ceiling":
+                outcome = run_ceiling(settings, prefix, token, expected, timeout)
+            elif name == "quix":
+                outcome = run_quix(settings, prefix, token, workdir, expected, timeout, profile)
+            elif name == "cxstream":
+                outcome = run_cxstream(settings, prefix, token, workdir, expected, timeout, profile)
+            else:
+                raise ValueError(f"unknown contender {name!r}: choose from {', '.join(CONTENDERS)}")
+            report.outcomes[name] = outcome
+            report.differences += compare(name, outcome.cells, expected.cells)
+    finally:
+        delete_topics(settings, token)
+    if latency_rate and latency_seconds:
+        report.latency = measure(latency_rate, latency_seconds)
+    return report
+
+
+def _expected(workload: Workload) -> Expected:
+    cells = workload.expected_cells()
+    return Expected(len(workload.messages), workload.touchpoints, workload.distinct_feedback,
+                    sum(sum(c) for c in cells.values()), cells)
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in
+                         ("faust-streaming", "aiokafka", "quixstreams", "confluent-kafka", "fastavro",
+                          "rocksdict", "clickhouse-driver"))
+    return (f"{os.cpu_count()} vCPU ({model}), {_mem_gib():.0f} GiB, {platform.platform()}, "
+            f"CPython {platform.python_version()}; {versions}; load average at start "
+            f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+def _mem_gib() -> float:
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--touchpoints", type=int, default=200_000)
+    parser.add_argument("--feedback-share", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--contenders", default=",".join(CONTENDERS))
+    parser.add_argument("--latency-rate", type=float, default=100.0, help="pairs/s for the latency run (0 = skip)")
+    parser.add_argument("--latency-seconds", type=float, default=40.0)
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy raw profiles of quix and cxstream here")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds each contender may take")
+    parser.add_argument("--out", type=Path, default=Path(".cxstream/bench/report.md"))
+    args = parser.parse_args()
+    header = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}"
+    print(header, flush=True)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    report = run(args.touchpoints, args.feedback_share, args.seed, tuple(args.contenders.split(",")),
+                 args.latency_rate, args.latency_seconds, args.profile, args.timeout)
+    text = report.table()
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(f"{header}\n\n`python -m benchmarks.bench --touchpoints {args.touchpoints} "
+                        f"--feedback-share {args.feedback_share:g} --seed {args.seed}`\n\n{text}\n")
+    print(f"written to {args.out}")
+    if report.differences:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
