@@ -12,6 +12,7 @@ INSTALLED := $(VENV)/.installed
 help:
 	@echo "make demo    install, start Kafka + ClickHouse, run the pipeline on generated traffic"
 	@echo "make test    the whole suite on the real local stack (started and stopped as needed)"
+	@echo "make bench   cxstream vs the ceiling and Quix Streams (BENCH_TOUCHPOINTS=200000)"
 	@echo "make install the virtualenv in $(VENV) with the locked dependency set"
 	@echo "make stack-up | stack-down | stack-status"
 
@@ -50,6 +51,13 @@ faults: install
 	CXSTREAM_FAULTS_BAD_MESSAGES=$${CXSTREAM_FAULTS_BAD_MESSAGES:-100000} \
 	CXSTREAM_FAULTS_SCALE=$${CXSTREAM_FAULTS_SCALE:-3} \
 	$(BIN)/python -m pytest -m "faults" tests/faults
+
+# cxstream against the ceiling (aiokafka + fastavro decode) and Quix Streams on one seeded workload,
+# then event -> ClickHouse latency; prints the table and writes .cxstream/bench/report.md.
+# BENCH_TOUCHPOINTS sizes the workload; BENCH_ARGS passes more flags (see --help).
+BENCH_TOUCHPOINTS ?= 200000
+bench: install
+	$(BIN)/python -m benchmarks.bench --touchpoints $(BENCH_TOUCHPOINTS) $(BENCH_ARGS)
 
 demo: install
 	$(BIN)/python scripts/demo.py
