@@ -23,6 +23,7 @@ from benchmarks.contenders import Expected, Outcome, compare, delete_topics, run
 from benchmarks.sink.latency import Latency, measure
 from benchmarks.workload import Workload, ensure_workload, publish, read_workload
 from cxstream.config import Settings
+from cxstream.stack import Stack
 from cxstream.stack.topics import ensure_topics
 from cxstream.vocabulary import CONTRACT_TOPICS
 
@@ -152,8 +153,15 @@ def main() -> None:
     print(header, flush=True)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    report = run(args.touchpoints, args.feedback_share, args.seed, tuple(args.contenders.split(",")),
-                 args.latency_rate, args.latency_seconds, args.profile, args.timeout)
+    # Like the test suite: start Kafka and ClickHouse when they are not running, stop only that.
+    local = Stack(Settings.load({}))
+    started = local.up().started
+    try:
+        report = run(args.touchpoints, args.feedback_share, args.seed, tuple(args.contenders.split(",")),
+                     args.latency_rate, args.latency_seconds, args.profile, args.timeout)
+    finally:
+        if started:
+            local.down(started)
     text = report.table()
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
