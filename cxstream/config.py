@@ -115,6 +115,23 @@ class Settings:
         15, "How often the worker measures its consumer groups' lag for /metrics", minimum=1
     )
 
+    # --- the HTTP ingest gateway (cxstream gateway) -----------------------------------------
+    gateway_host: str = _setting("127.0.0.1", "Address the HTTP gateway binds to (0.0.0.0 to serve other hosts)")
+    gateway_port: int = _port(8088, "Port of the HTTP gateway")
+    gateway_keys_file: Path = _setting(
+        Path(".cxstream/gateway-keys.json"), "API keys of the gateway (hashed), managed by `cxstream keys`"
+    )
+    gateway_max_records: int = _setting(500, "Most records in one NDJSON request (more: 413)", minimum=1)
+    gateway_max_bytes: int = _setting(
+        1024 * 1024, "Largest request body the gateway reads, in bytes (larger: 413)", minimum=1024
+    )
+    gateway_rate_per_second: int = _setting(
+        50, "Requests per second a new API key may make (`cxstream keys add --rate` overrides)", minimum=1
+    )
+    gateway_ack_timeout_ms: int = _setting(
+        10_000, "Longest the gateway waits for Kafka to acknowledge a request's records (then 503)", minimum=100
+    )
+
     # --- logs -------------------------------------------------------------------------------
     log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"))
     log_format: str = _setting(
