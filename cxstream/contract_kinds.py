@@ -35,6 +35,10 @@ class JsonKind:
             record = self.parse(obj, int(time.time() * 1000))
         except ValidationError as invalid:
             raise Rejection(invalid.errors[0].rule, str(invalid)) from None
+        return self.encode(record)
+
+    def encode(self, record: Touchpoint | Feedback) -> tuple[bytes, bytes]:
+        """(key, Avro value) of a validated record (the gateway validates first, then authorizes)."""
         return self.key(record), self.codec.encode(record.avro_name, record.to_avro())
 
 
