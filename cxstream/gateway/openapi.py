@@ -1,0 +1,152 @@
+"""The OpenAPI 3.0 document the gateway serves at ``/v1/openapi.json``, built from the contract's constants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cxstream import __version__
+from cxstream.gateway.batch import JSON_TYPE, NDJSON_TYPES
+from cxstream.schemas.validation import MAX_COMMENT_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_SECONDS
+from cxstream.vocabulary import CHANNELS, DOMAINS, MAX_ANSWER, MIN_ANSWER, OUTCOMES
+
+
+def _text(max_length: int, description: str) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": r"\S",
+            "description": description}
+
+
+def _optional(schema: dict[str, Any]) -> dict[str, Any]:
+    return {**schema, "nullable": True}
+
+
+_TIME = {"type": "string", "format": "date-time",
+         "description": "RFC 3339 with a UTC offset; from 2000-01-01 to one day ahead of the gateway's clock"}
+_SECONDS = {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS}
+
+TOUCHPOINT: dict[str, Any] = {
+    "type": "object",
+    "description": "A customer was served.",
+    "required": ["touchpoint_id", "occurred_at", "agency", "service", "channel"],
+    "additionalProperties": False,
+    "properties": {
+        "touchpoint_id": _text(MAX_ID_LENGTH, "Unique per touchpoint; a retry with the same id counts once"),
+        "occurred_at": _TIME,
+        "agency": _text(MAX_NAME_LENGTH, "Must be the API key's agency"),
+        "service": _text(MAX_NAME_LENGTH, "The service provided"),
+        "channel": {"type": "string", "enum": list(CHANNELS), "description": "One of the API key's channels"},
+        "outcome": _optional({"type": "string", "enum": list(OUTCOMES)}),
+        "wait_seconds": _optional(_SECONDS),
+        "handle_seconds": _optional(_SECONDS),
+        "survey_offered": _optional({"type": "boolean"}),
+    },
+}
+
+FEEDBACK: dict[str, Any] = {
+    "type": "object",
+    "description": "A survey answer. agency, service and channel are required when touchpoint_id is absent.",
+    "required": ["feedback_id", "submitted_at", "answers"],
+    "additionalProperties": False,
+    "properties": {
+        "feedback_id": _text(MAX_ID_LENGTH, "Unique per answer; a retry with the same id counts once"),
+        "touchpoint_id": _optional(_text(MAX_ID_LENGTH, "The touchpoint answered about")),
+        "submitted_at": _TIME,
+        "answers": {
+            "type": "object", "minProperties": 1, "additionalProperties": False,
+            "properties": {d: {"type": "integer", "minimum": MIN_ANSWER, "maximum": MAX_ANSWER} for d in DOMAINS},
+        },
+        "comment": _optional({"type": "string", "description":
+                              f"Free text; personal data is redacted; at most {MAX_COMMENT_LENGTH} characters after"}),
+        "agency": _optional(_text(MAX_NAME_LENGTH, "If given, must be the API key's agency")),
+        "service": _optional(_text(MAX_NAME_LENGTH, "The service provided")),
+        "channel": _optional({"type": "string", "enum": list(CHANNELS),
+                              "description": "If given, one of the API key's channels"}),
+    },
+}
+
+_FIELD_ERROR = {
+    "type": "object", "required": ["field", "rule", "message"],
+    "properties": {"field": {"type": "string"}, "rule": {"type": "string"}, "message": {"type": "string"}},
+}
+_REJECTED = {
+    "type": "object", "required": ["record", "id", "errors"],
+    "properties": {"record": {"type": "integer", "minimum": 1, "description": "1-based line in the body"},
+                   "id": {"type": "string", "nullable": True},
+                   "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}}},
+}
+_ACCEPTED = {
+    "type": "object", "required": ["accepted", "rejected"],
+    "properties": {"accepted": {"type": "integer", "minimum": 0,
+                                "description": "Records acknowledged by Kafka (acks=all)"},
+                   "rejected": {"type": "array", "items": {"$ref": "#/components/schemas/Rejected"}}},
+}
+_ERROR = {
+    "type": "object", "required": ["error", "detail"],
+    "properties": {"error": {"type": "string"}, "detail": {"type": "string"}},
+}
+
+
+def _error(description: str, retry_after: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description,
+                                "content": {JSON_TYPE: {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    if retry_after:
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                                               "description": "Seconds to wait before retrying"}}
+    return response
+
+
+def _ingest(kind: str, schema: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": f"post_{kind}",
+            "summary": f"Publish {kind}: one JSON object, or NDJSON (one object per line)",
+            "security": [{"apiKey": []}],
+            "requestBody": {"required": True, "content": {
+                JSON_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                NDJSON_TYPES[0]: {"schema": {"type": "array", "minItems": 1,
+                                             "items": {"$ref": f"#/components/schemas/{schema}"}},
+                                  "description": "Each line one JSON object"},
+            }},
+            "responses": {
+                "200": {"description": "Every accepted record is in Kafka; `rejected` lists the others",
+                        "content": {JSON_TYPE: {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
+                "401": _error("Missing, unknown or revoked API key"),
+                "403": _error("A record's agency or channel is not the key's; nothing was written"),
+                "413": _error("Body or record count over the limit; nothing was written"),
+                "415": _error("Content-Type is neither application/json nor application/x-ndjson"),
+                "422": {"description": "No record was valid; nothing was written. Every record's errors are listed",
+                        "content": {JSON_TYPE: {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"},
+                                                                     {"$ref": "#/components/schemas/Accepted"}]}}}},
+                "429": _error("The key's rate limit; nothing was written", retry_after=True),
+                "503": _error("Kafka did not acknowledge; retry the whole request with the same ids",
+                              retry_after=True),
+            },
+        }
+    }
+
+
+def document() -> dict[str, Any]:
+    """The gateway's OpenAPI document."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "cxstream ingest gateway", "version": __version__,
+                 "description": "Touchpoints and A-11 feedback into cxstream. A 200 means every accepted "
+                                "record was acknowledged by Kafka; any other status means nothing of the "
+                                "request was written, except a 503 whose `written` is \"unknown\"."},
+        "paths": {
+            "/v1/touchpoints": _ingest("touchpoints", "Touchpoint"),
+            "/v1/feedback": _ingest("feedback", "Feedback"),
+            "/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
+                                         "responses": {"200": {"description": "OpenAPI 3.0 document",
+                                                               "content": {JSON_TYPE: {"schema": {"type": "object"}}}}}}},
+            "/healthz": {"get": {"operationId": "health", "summary": "The gateway process answers",
+                                 "responses": {"200": {"description": "Up",
+                                                       "content": {JSON_TYPE: {"schema": {"type": "object"}}}}}}},
+        },
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                           "description": "Authorization: Bearer cxk_<id>_<secret> "
+                                                          "(from `cxstream keys add`)"}},
+            "schemas": {"Touchpoint": TOUCHPOINT, "Feedback": FEEDBACK, "FieldError": _FIELD_ERROR,
+                        "Rejected": _REJECTED, "Accepted": _ACCEPTED, "Error": _ERROR},
+        },
+    }
