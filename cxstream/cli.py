@@ -63,6 +63,8 @@ def main(ctx: click.Context, **overrides: Any) -> None:
 
 def _register_subcommands() -> None:
     from cxstream.dashboard import dashboard
+    from cxstream.gateway.cli import gateway
+    from cxstream.gateway.keys_cli import keys
     from cxstream.generate_cli import generate
     from cxstream.publish_cli import publish
     from cxstream.sinks.cli import db, report
@@ -77,6 +79,8 @@ def _register_subcommands() -> None:
     main.add_command(topics)
     main.add_command(db)
     main.add_command(report)
+    main.add_command(gateway)
+    main.add_command(keys)
 
 
 _register_subcommands()
