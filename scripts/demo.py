@@ -1,18 +1,26 @@
-"""`make demo`: the stack, the worker and generated traffic, with live scores printed from ClickHouse.
+"""`make demo`: the stack, the worker, generated traffic with an incident, and the live page.
 
-Runs until Ctrl-C, then stops what it started (the children; the stack only if it started it).
-``DEMO_SECONDS=60 make demo`` runs bounded and exits 1 if no scores reached ClickHouse (CI mode).
-Settings come from CXSTREAM_* env vars, passed to the children unchanged.
+Prints the page's address, then a one-line summary now and then; runs until Ctrl-C (or SIGTERM),
+then stops everything it started, in order: generator, page, worker, and the stack only if it
+started it. ``DEMO_SECONDS=60 make demo`` runs bounded (CI mode) and exits 1 unless scores reached
+ClickHouse and the page served them. Settings are CXSTREAM_* variables, passed to the children
+unchanged (CXSTREAM_TOPIC_PREFIX and CXSTREAM_CLICKHOUSE_DATABASE give a demo topics and a
+database of its own); DEMO_PORT (8080) is the page's port, DEMO_RATE (50) touchpoints per second.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from clickhouse_driver import Client
 
@@ -20,97 +28,165 @@ from cxstream.config import Settings
 from cxstream.logs import configure as configure_logs
 from cxstream.stack import Stack
 
-BIN = Path(sys.executable).parent
 INCIDENT = "VA/disability-claims/phone"
-TABLE_SECONDS = 10.0
-LOGS = Path(".cxstream") / "demo"
+SUMMARY_SECONDS = 30.0
+CLI = [sys.executable, "-m", "cxstream.cli"]
 
 
-def _scores(settings: Settings) -> list[tuple[str, str, str, int, float, float, float]]:
-    """Rolling 15-minute scores per agency, service and domain (all channels), busiest first."""
+class DemoError(Exception):
+    """A demo setting or a port that is not usable, said in one line."""
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise DemoError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise DemoError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise DemoError(f"port {port} for the live page is in use: set DEMO_PORT to a free port") from None
+
+
+def _score_cells(settings: Settings) -> int:
+    """How many rolling 15-minute score cells ClickHouse has (0 before the sink made the views)."""
     client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
                     password=settings.clickhouse_password, connect_timeout=3)
-    db = settings.clickhouse_database
     try:
-        rows = client.execute(
-            f"SELECT agency, service, domain, responses, pct_positive, pct_positive_low, pct_positive_high "
-            f"FROM {db}.domain_scores_15m_all_channels WHERE domain IN ('satisfaction', 'trust') "
-            f"ORDER BY agency, service, domain")
-        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3]), float(r[4]), float(r[5]), float(r[6])) for r in rows]
+        [(cells,)] = client.execute(f"SELECT count() FROM {settings.clickhouse_database}.domain_scores_15m_all_channels")
+        return int(cells)
     except Exception:  # noqa: BLE001 - before the worker's sink creates the views there is nothing to read
-        return []
+        return 0
     finally:
         client.disconnect()
 
 
-def _print_table(rows: list[tuple[str, str, str, int, float, float, float]], elapsed: float) -> None:
-    print(f"\n--- live 15-minute scores after {elapsed:.0f}s (pct positive, 95% Wilson interval) ---")
-    print(f"{'agency':<10} {'service':<22} {'domain':<13} {'responses':>9} {'pct+':>6}  interval")
-    for agency, service, domain, responses, pct, low, high in rows:
-        print(f"{agency:<10} {service:<22} {domain:<13} {responses:>9} {pct:>6.1f}  [{low:.0f}, {high:.0f}]")
-    sys.stdout.flush()
+def _page_snapshot(url: str) -> dict[str, Any]:
+    """What the live page is pushing right now ({} if it does not answer)."""
+    try:
+        with urllib.request.urlopen(url + "snapshot.json", timeout=15) as response:
+            data = json.load(response)
+            return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
 
 
-def _stop(process: subprocess.Popen[bytes], name: str) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    print(f"demo: stopped {name} (exit {process.returncode})")
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
-def main() -> int:
-    bounded = os.environ.get("DEMO_SECONDS")
-    limit = float(bounded) if bounded else None
+class Children:
+    """The demo's processes, each in a session of its own (Ctrl-C reaches only the demo, which stops
+    them in order), with their output in ``logs``."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, args: list[str]) -> None:
+        with open(self.logs / f"{name}.log", "ab") as log:
+            process = subprocess.Popen([*CLI, *args], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.running.append((name, process))
+        print(f"demo: started {name} (pid {process.pid}), log {self.logs / (name + '.log')}", flush=True)
+
+    def check(self) -> None:
+        for name, process in self.running:
+            if process.poll() is not None:
+                raise DemoError(f"{name} exited with {process.returncode}; see {self.logs / (name + '.log')}")
+
+    def stop_all(self, order: tuple[str, ...]) -> None:
+        rank = {name: i for i, name in enumerate(order)}
+        for name, process in sorted(self.running, key=lambda c: rank.get(c[0], len(order))):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            print(f"demo: stopped {name} (exit {process.returncode})", flush=True)
+        self.running.clear()
+
+
+def run(settings: Settings, limit: float | None, port: int, rate: float) -> int:
     began = time.monotonic()
-    settings = Settings.load({})
-    configure_logs(settings.log_level, settings.log_format)
+    _check_port_free(port)
     stack = Stack(settings)
     status = stack.up()
     print(f"demo: stack up after {time.monotonic() - began:.1f}s "
-          f"({'started ' + ', '.join(status.started) if status.started else 'already running'})")
-    LOGS.mkdir(parents=True, exist_ok=True)
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+          f"({'started ' + ', '.join(status.started) if status.started else 'already running'}); "
+          f"topics prefix {settings.topic_prefix or '(none)'}, database {settings.clickhouse_database}", flush=True)
+    logs = settings.state_dir / "demo"
+    logs.mkdir(parents=True, exist_ok=True)
+    children = Children(logs)
+    url = f"http://127.0.0.1:{port}/"
     first_scores: float | None = None
+    page_services = 0
     try:
-        for name, args in (("worker", ["worker"]),
-                           ("generator", ["generate", "--rate", "50", "--incident", INCIDENT])):
-            log = open(LOGS / f"{name}.log", "wb")
-            children.append((name, subprocess.Popen([str(BIN / "cxstream"), *args], stdout=log,
-                                                     stderr=subprocess.STDOUT)))
-            print(f"demo: started {name} (pid {children[-1][1].pid}), log in {LOGS / (name + '.log')}")
-        last_table = 0.0
+        children.start("worker", ["worker"])
+        children.start("dashboard", ["dashboard", "--port", str(port)])
+        children.start("generator", ["generate", "--rate", f"{rate:g}", "--incident", INCIDENT])
+        traffic_began = time.monotonic()
+        print(f"demo: live page at {url} (scores appear within about a minute; Ctrl-C stops the demo)", flush=True)
+        last_summary = 0.0
         while limit is None or time.monotonic() - began < limit:
-            for name, process in children:
-                if process.poll() is not None:
-                    print(f"demo: {name} exited with {process.returncode}; see {LOGS / (name + '.log')}")
-                    return 1
+            children.check()
             now = time.monotonic()
-            if now - last_table >= (2.0 if first_scores is None else TABLE_SECONDS):
-                last_table = now
-                rows = _scores(settings)
-                if rows and first_scores is None:
-                    first_scores = now - began
-                    print(f"demo: first scores in ClickHouse {first_scores:.1f}s after the demo started")
-                if rows:
-                    _print_table(rows, now - began)
-            time.sleep(0.5)  # the display's cadence; the polls above are bounded by the limit
+            if first_scores is None and _score_cells(settings):
+                first_scores = now - began
+                print(f"demo: first scores in ClickHouse {first_scores:.1f}s after the demo started "
+                      f"({now - traffic_began:.1f}s after the traffic did); see them at {url}", flush=True)
+            if first_scores is not None and now - last_summary >= SUMMARY_SECONDS:
+                last_summary = now
+                snap = _page_snapshot(url)
+                page_services = len(snap.get("services", []))
+                print(f"demo: {time.strftime('%H:%M:%S')} the page shows {page_services} services, "
+                      f"{len(snap.get('alerts', []))} open alerts ({url})", flush=True)
+            time.sleep(1.0)  # the summary's cadence; the loop ends at the limit or on Ctrl-C
+        if first_scores is not None and not page_services:
+            page_services = len(_page_snapshot(url).get("services", []))
     except KeyboardInterrupt:
-        print("\ndemo: Ctrl-C, stopping")
+        print("\ndemo: stopping", flush=True)
     finally:
-        for name, process in reversed(children):
-            _stop(process, name)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave children behind
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        children.stop_all(("generator", "dashboard", "worker"))
         if status.started:
             stack.down(status.started)
-            print(f"demo: stopped {', '.join(status.started)}")
+            print(f"demo: stopped {', '.join(status.started)}", flush=True)
     if first_scores is None:
         print("demo: no scores reached ClickHouse", file=sys.stderr)
         return 1
-    print(f"demo: first scores after {first_scores:.1f}s")
+    if limit is not None and not page_services:
+        print(f"demo: scores reached ClickHouse but the live page at {url} did not show them", file=sys.stderr)
+        return 1
+    print(f"demo: first scores after {first_scores:.1f}s; the page showed {page_services} services")
     return 0
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        bounded = os.environ.get("DEMO_SECONDS")
+        limit = _env_number("DEMO_SECONDS", 0) if bounded else None
+        port = int(_env_number("DEMO_PORT", 8080))
+        rate = _env_number("DEMO_RATE", 50)
+        settings = Settings.load({})
+        configure_logs(settings.log_level, settings.log_format)
+        return run(settings, limit, port, rate)
+    except DemoError as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
