@@ -1,0 +1,172 @@
+"""A real `cxstream gateway` process for integration tests, on topics of its own (a unique prefix)."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+from cxstream.config import Settings
+from cxstream.gateway import keys as key_store
+from cxstream.stack.topics import ensure_topics
+from cxstream.vocabulary import INPUT_TOPICS
+from tests.support.private_stack import free_port
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer: status, headers (lower-case names), parsed JSON body."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class GatewayRun:
+    """A running gateway, its settings (topics, keys file), and the means to post and read back."""
+
+    settings: Settings
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str]
+
+    @property
+    def port(self) -> int:
+        return self.settings.gateway_port
+
+    def add_key(self, agency: str = "VA", channels: tuple[str, ...] = ("phone", "website"), rate: int = 1000,
+                name: str = "test") -> str:
+        record, text = key_store.new_key(name, agency, channels, rate)
+        key_store.add(self.settings.gateway_keys_file, record)
+        return text
+
+    def post(self, path: str, body: bytes | str | dict[str, Any] | list[dict[str, Any]], key: str | None,
+             content_type: str | None = None, headers: dict[str, str] | None = None) -> Answer:
+        """POST a dict as JSON, a list of dicts as NDJSON, or raw bytes/text as given."""
+        if isinstance(body, dict):
+            data, kind = json.dumps(body).encode(), "application/json"
+        elif isinstance(body, list):
+            data, kind = "".join(json.dumps(r) + "\n" for r in body).encode(), "application/x-ndjson"
+        else:
+            data, kind = (body.encode() if isinstance(body, str) else body), "application/json"
+        sent = {"Content-Type": content_type or kind, **(headers or {})}
+        if key is not None:
+            sent["Authorization"] = f"Bearer {key}"
+        return self.request("POST", path, data, sent)
+
+    def request(self, method: str, path: str, data: bytes | None = None,
+                headers: dict[str, str] | None = None) -> Answer:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=data, headers=headers or {})
+            response = conn.getresponse()
+            raw = response.read()
+            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
+                          json.loads(raw) if raw else None)
+        finally:
+            conn.close()
+
+    def topic(self, name: str) -> str:
+        return self.settings.topic(name)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def read_topic(settings: Settings, topic: str, settle: float = 1.5) -> list[Any]:
+    """Every message in ``topic`` (a test's own topic), read until ``settle`` seconds pass with none new."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+                             auto_offset_reset="earliest")
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        messages: list[Any] = []
+        last_new = time.monotonic()
+        while time.monotonic() - last_new < settle or any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for batch in consumer.poll(timeout_ms=200).values():
+                messages.extend(batch)
+                last_new = time.monotonic()
+        return messages
+    finally:
+        consumer.close()
+
+
+def gateway_settings(base: Settings, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings of a test gateway: own topic prefix, own keys file, a free port."""
+    run_id = uuid.uuid4().hex[:8]
+    values: dict[str, Any] = {"topic_prefix": f"gw{run_id}.", "gateway_port": free_port(),
+                              "gateway_keys_file": tmp_path / f"keys-{run_id}.json", "partitions": 3, **overrides}
+    return dataclasses.replace(base, **values)
+
+
+@contextmanager
+def running_gateway(settings: Settings, tmp_path: Path, *, create_topics: bool = True,
+                    extra_env: dict[str, str] | None = None) -> Iterator[GatewayRun]:
+    """Start `cxstream gateway` with ``settings``; stop it (SIGTERM) and delete its topics at the end."""
+    if create_topics:
+        ensure_topics(settings, INPUT_TOPICS)
+    names = ("kafka_bootstrap", "topic_prefix", "gateway_port", "gateway_keys_file", "gateway_max_records",
+             "gateway_max_bytes", "gateway_rate_per_second", "gateway_ack_timeout_ms")
+    env = dict(os.environ)
+    env.update({f"CXSTREAM_{n.upper()}": str(getattr(settings, n)) for n in names})
+    env["CXSTREAM_KAFKA_BOOTSTRAP"] = settings.bootstrap_servers
+    env.update(CXSTREAM_LOG_FORMAT="json", **(extra_env or {}))
+    log_path = tmp_path / f"gateway-{settings.gateway_port}.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "gateway"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    run = GatewayRun(settings, process, log_path, env)
+    try:
+        _wait_until_up(run)
+        yield run
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if create_topics:
+            _delete_topics(settings)
+
+
+def _wait_until_up(run: GatewayRun, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if run.process.poll() is not None:
+            raise AssertionError(f"the gateway exited ({run.process.returncode}):\n{run.log_text()[-3000:]}")
+        try:
+            if run.request("GET", "/healthz").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the gateway did not answer within {timeout:.0f}s:\n{run.log_text()[-3000:]}")
+
+
+def _delete_topics(settings: Settings) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=30000)
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
+        if mine:
+            admin.delete_topics(mine, timeout_ms=30000)
+    except Exception:  # noqa: BLE001 - cleanup; a stopped broker keeps them until the next stack reset
+        pass
+    finally:
+        admin.close()
