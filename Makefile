@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: help install stack-up stack-down stack-status test unit integration typecheck demo bench faults clean
 
 help:
-	@echo "make demo    install, start Kafka + ClickHouse, run the pipeline on generated traffic"
+	@echo "make demo    install, start Kafka + ClickHouse, run the pipeline on generated traffic, serve the live page"
 	@echo "make test    the whole suite on the real local stack (started and stopped as needed)"
 	@echo "make bench   cxstream vs the ceiling and Quix Streams (BENCH_TOUCHPOINTS=200000)"
 	@echo "make install the virtualenv in $(VENV) with the locked dependency set"
