@@ -175,6 +175,9 @@ def run(settings: Settings, limit: float | None, port: int, rate: float) -> int:
 
 
 def main() -> int:
+    # Run in the background by a shell, the demo would inherit SIGINT ignored and pass that on to
+    # its children, which then could not be stopped with it: handle it explicitly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         bounded = os.environ.get("DEMO_SECONDS")
