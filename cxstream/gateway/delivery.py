@@ -106,7 +106,12 @@ class KafkaDelivery:
             "bootstrap_servers": bootstrap.split(","),
             "client_id": "cxstream-gateway",
             "acks": "all",
-            "enable_idempotence": True,  # the producer's own retries never duplicate a record
+            # Not idempotent, on purpose: aiokafka's idempotent producer never expires a batch (it
+            # retries until the broker is back, sender._can_retry), so records of a request already
+            # answered 503 would be written later, unannounced. Without it a batch expires after
+            # request_timeout_ms and is dropped; a duplicate from the producer's own retry (an
+            # acknowledgement lost) is absorbed downstream by id, like a client's retry.
+            "enable_idempotence": False,
             "linger_ms": 5,  # a request waits for its answer: batch briefly, not for long
             "request_timeout_ms": ack_timeout_ms,  # also how long an unsent record may wait, then expires
             **(client_options or {}),
