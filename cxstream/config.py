@@ -26,10 +26,15 @@ def _setting(
     choices: tuple[str, ...] = (),
     minimum: int | None = None,
     maximum: int | None = None,
+    secret: bool = False,
 ) -> Any:
-    """Declare a setting: its default, its help text, and optional bounds or choices."""
-    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum}
-    return field(default=default, metadata=meta)
+    """Declare a setting: its default, its help text, and optional bounds or choices.
+
+    A ``secret`` is left out of ``repr`` and masked by ``describe``, so printing or logging the
+    settings never shows it.
+    """
+    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum, "secret": secret}
+    return field(default=default, metadata=meta, repr=not secret)
 
 
 def _port(default: int, help: str) -> Any:
@@ -50,12 +55,35 @@ class Settings:
     kafka_bootstrap: str = _setting(
         "", "Kafka bootstrap servers (host:port,...); empty = the local stack's 127.0.0.1:<kafka_port>"
     )
+    kafka_security_protocol: str = _setting(
+        "PLAINTEXT", "How clients talk to Kafka", choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+    )
+    kafka_sasl_mechanism: str = _setting(
+        "PLAIN", "SASL mechanism for SASL_* protocols", choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+    )
+    kafka_sasl_username: str = _setting("", "SASL user name (needed with SASL_PLAINTEXT and SASL_SSL)")
+    kafka_sasl_password: str = _setting("", "SASL password", secret=True)
+    kafka_sasl_password_file: str = _setting(
+        "", "File holding the SASL password (instead of kafka_sasl_password; one trailing newline is ignored)"
+    )
+    kafka_ssl_cafile: str = _setting("", "CA bundle (PEM) that signed the brokers' certificates; empty = the system's")
+    kafka_ssl_certfile: str = _setting("", "Client certificate (PEM) when the brokers require one")
+    kafka_ssl_keyfile: str = _setting("", "Private key (PEM) of the client certificate")
+    kafka_ssl_key_password: str = _setting("", "Password of an encrypted client key", secret=True)
+    kafka_ssl_key_password_file: str = _setting("", "File holding the client key's password")
+    kafka_ssl_check_hostname: bool = _setting(True, "Check that a broker's certificate names the host connected to")
     topic_prefix: str = _setting(
         "", "Prefix for every topic name (isolates test runs or tenants on one cluster); empty in production"
     )
     clickhouse_host: str = _setting("127.0.0.1", "ClickHouse host for the native protocol")
     clickhouse_user: str = _setting("default", "ClickHouse user")
-    clickhouse_password: str = _setting("", "ClickHouse password")
+    clickhouse_password: str = _setting("", "ClickHouse password", secret=True)
+    clickhouse_password_file: str = _setting(
+        "", "File holding the ClickHouse password (instead of clickhouse_password; one trailing newline is ignored)"
+    )
+    clickhouse_secure: bool = _setting(False, "Connect to ClickHouse over TLS (the server's secure native port)")
+    clickhouse_ca_certs: str = _setting("", "CA bundle that signed ClickHouse's certificate; empty = the system's")
+    clickhouse_verify: bool = _setting(True, "Verify ClickHouse's TLS certificate (turn off only for a local test)")
     clickhouse_database: str = _setting("cx", "ClickHouse database holding cxstream's tables and views")
     clickhouse_bi_user: str = _setting("bi", "Read-only ClickHouse user for BI tools (local stack: users.xml)")
     clickhouse_bi_password: str = _setting(
@@ -168,15 +196,55 @@ class Settings:
             else:
                 continue
             values[f.name] = _convert(raw, hints[f.name], source, f.metadata)
-        return cls(**values)
+        _read_secret_files(values)
+        settings = cls(**values)
+        settings.check_kafka_security()
+        return settings
+
+    def check_kafka_security(self) -> None:
+        """ConfigError naming the setting when the Kafka security settings cannot work together."""
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ConfigError(
+                f"{env_var('kafka_security_protocol')}={self.kafka_security_protocol} needs "
+                f"{env_var('kafka_sasl_username')} and {env_var('kafka_sasl_password')} (or "
+                f"{env_var('kafka_sasl_password_file')})"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ConfigError(f"{env_var('kafka_ssl_certfile')} and {env_var('kafka_ssl_keyfile')} go together")
 
     def describe(self) -> dict[str, str]:
         """Settings as strings for logs and ``status``, with secrets masked."""
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            out[f.name] = "***" if "password" in f.name and value else str(value)
+            hidden = f.metadata.get("secret") or "password" in f.name
+            out[f.name] = "***" if hidden and value else str(value)
         return out
+
+
+#: Secrets that may come from a file instead (Docker/Kubernetes secrets): setting -> its file setting.
+SECRET_FILES = {"kafka_sasl_password": "kafka_sasl_password_file",
+                "kafka_ssl_key_password": "kafka_ssl_key_password_file",
+                "clickhouse_password": "clickhouse_password_file"}
+
+
+def _read_secret_files(values: dict[str, Any]) -> None:
+    """Fill each secret from its file setting, if given; both given is an error (which one wins?)."""
+    for secret, file_setting in SECRET_FILES.items():
+        path = values.get(file_setting)
+        if not path:
+            continue
+        if values.get(secret):
+            raise ConfigError(f"set {env_var(secret)} or {env_var(file_setting)}, not both")
+        try:
+            text = Path(path).expanduser().read_text()
+        except OSError as exc:
+            raise ConfigError(f"{env_var(file_setting)}: cannot read {path}: {exc.strerror}") from None
+        values[secret] = text[:-1] if text.endswith("\n") else text
+        if values[secret].endswith("\r"):
+            values[secret] = values[secret][:-1]
 
 
 def env_var(name: str) -> str:
