@@ -13,7 +13,6 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -25,6 +24,7 @@ from cxstream.gateway.delivery import KafkaDelivery, Message
 from cxstream.gateway.errors import Refusal
 from cxstream.gateway.keys import ApiKey, KeyFileWatcher
 from cxstream.gateway.ratelimit import RateLimiter
+from cxstream.kafka_clients import security_options
 from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Feedback, Touchpoint
@@ -153,9 +153,10 @@ async def _health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build(settings: Settings, client_options: dict[str, Any] | None = None) -> web.Application:
-    """The gateway app with a Kafka producer started and stopped with it."""
-    delivery = KafkaDelivery(settings.bootstrap_servers, settings.gateway_ack_timeout_ms, client_options)
+def build(settings: Settings) -> web.Application:
+    """The gateway app with a Kafka producer (secured as the settings say) started and stopped with it."""
+    delivery = KafkaDelivery(settings.bootstrap_servers, settings.gateway_ack_timeout_ms,
+                             security_options(settings))
     gateway = Gateway(settings, KeyFileWatcher(settings.gateway_keys_file), delivery.deliver)
     app = gateway.application()
 
