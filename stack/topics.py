@@ -12,6 +12,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from cxstream.config import Settings
 from cxstream.errors import StackError
+from cxstream.kafka_clients import admin_client
 from cxstream.logs import get_logger
 from cxstream.vocabulary import CONTRACT_TOPICS, INPUT_TOPICS
 
@@ -23,7 +24,7 @@ def ensure_topics(settings: Settings, topics: tuple[str, ...] = CONTRACT_TOPICS,
     """Create missing topics (with the configured prefix unless ``prefixed``); return their
     partition counts. Idempotent. ``configs`` are topic configs for the ones it creates."""
     topics = topics if prefixed else tuple(settings.topic(t) for t in topics)
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="cxstream-topics")
+    admin = admin_client(settings, "cxstream-topics")
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
