@@ -32,15 +32,15 @@ class ChannelProfile:
 
 
 PROFILES: dict[str, ChannelProfile] = {
-    "phone": ChannelProfile(mean_wait=240, mean_handle=420, abandon=0.12, score=3.5),
-    "automated_phone": ChannelProfile(mean_wait=20, mean_handle=150, abandon=0.15, score=3.3),
-    "in_person": ChannelProfile(mean_wait=900, mean_handle=600, abandon=0.04, score=4.1),
-    "website": ChannelProfile(mean_wait=2, mean_handle=300, abandon=0.08, score=3.9),
-    "mobile_app": ChannelProfile(mean_wait=1, mean_handle=200, abandon=0.06, score=4.0),
-    "live_chat": ChannelProfile(mean_wait=60, mean_handle=360, abandon=0.07, score=3.8),
-    "email": ChannelProfile(mean_wait=3600, mean_handle=240, abandon=0.02, score=3.4),
-    "postal_mail": ChannelProfile(mean_wait=86400, mean_handle=900, abandon=0.01, score=3.2),
-    "self_service_kiosk": ChannelProfile(mean_wait=30, mean_handle=180, abandon=0.05, score=3.7),
+    "phone": ChannelProfile(mean_wait=240, mean_handle=420, abandon=0.12, score=4.1),
+    "automated_phone": ChannelProfile(mean_wait=20, mean_handle=150, abandon=0.15, score=4.0),
+    "in_person": ChannelProfile(mean_wait=900, mean_handle=600, abandon=0.04, score=4.6),
+    "website": ChannelProfile(mean_wait=2, mean_handle=300, abandon=0.08, score=4.4),
+    "mobile_app": ChannelProfile(mean_wait=1, mean_handle=200, abandon=0.06, score=4.5),
+    "live_chat": ChannelProfile(mean_wait=60, mean_handle=360, abandon=0.07, score=4.3),
+    "email": ChannelProfile(mean_wait=3600, mean_handle=240, abandon=0.02, score=4.1),
+    "postal_mail": ChannelProfile(mean_wait=86400, mean_handle=900, abandon=0.01, score=4.0),
+    "self_service_kiosk": ChannelProfile(mean_wait=30, mean_handle=180, abandon=0.05, score=4.3),
 }
 
 #: Agencies of A-11's High-Impact Service Providers, a few of their services, and their channels.
@@ -148,6 +148,12 @@ class TrafficGenerator:
         self._cells = [(a, s, c) for a, ss in CATALOG.items() for s, cs in ss.items() for c in cs]
         # Some services are far busier than others: a fixed, seeded popularity per cell.
         self._weights = [self._rng.uniform(0.3, 3.0) for _ in self._cells]
+        # An incident floods its channel too (people call back, try again): it carries at least half
+        # of its service's traffic, so its service's scores fall visibly and the alert fires.
+        for i, cell in enumerate(self._cells):
+            if cell in self.incidents:
+                rest = sum(w for other, w in zip(self._cells, self._weights) if other[:2] == cell[:2] and other != cell)
+                self._weights[i] = max(self._weights[i], rest)
 
     def events_until(self, until_ms: int) -> Iterator[Event]:
         """Every event due at or before ``until_ms``, in emit order; later calls continue the stream."""
