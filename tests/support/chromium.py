@@ -11,6 +11,7 @@ import asyncio
 import base64
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -105,9 +106,29 @@ class Page:
         path.write_bytes(base64.b64decode(shot["data"]))
 
 
+def ensure_chromium() -> None:
+    """Debian's chromium, installed with apt-get on a bare machine (as the stack installs ClickHouse).
+
+    Fails, never skips: a browser test that cannot run is a red build with the reason.
+    """
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        raise PageError(f"{CHROMIUM} is missing: install Debian's chromium package (`sudo apt-get install chromium`)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env, check=False)
+        result = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0 or not Path(CHROMIUM).exists():
+        raise PageError(f"apt-get could not install chromium:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+
+
 @contextmanager
 def chromium_page(timeout: float = 30) -> Iterator[Page]:
     """A headless Chromium with one open tab; the browser and its profile are gone afterwards."""
+    ensure_chromium()
     profile = Path(tempfile.mkdtemp(prefix="cxstream-chromium-"))
     process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
