@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from cxstream.config import Settings
 from cxstream.gateway import keys as key_store
+from cxstream.kafka_clients import admin_client, security_options
 from cxstream.stack.topics import ensure_topics
 from cxstream.vocabulary import INPUT_TOPICS
 from tests.support.private_stack import free_port
@@ -89,7 +90,7 @@ class GatewayRun:
 def read_topic(settings: Settings, topic: str, settle: float = 1.5) -> list[Any]:
     """Every message in ``topic`` (a test's own topic), read until ``settle`` seconds pass with none new."""
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-                             auto_offset_reset="earliest")
+                             auto_offset_reset="earliest", **security_options(settings))
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
@@ -121,10 +122,18 @@ def running_gateway(settings: Settings, tmp_path: Path, *, create_topics: bool =
     if create_topics:
         ensure_topics(settings, INPUT_TOPICS)
     names = ("kafka_bootstrap", "topic_prefix", "gateway_port", "gateway_keys_file", "gateway_max_records",
-             "gateway_max_bytes", "gateway_rate_per_second", "gateway_ack_timeout_ms")
+             "gateway_max_bytes", "gateway_rate_per_second", "gateway_ack_timeout_ms", "kafka_security_protocol",
+             "kafka_sasl_mechanism", "kafka_sasl_username", "kafka_ssl_cafile", "kafka_ssl_certfile",
+             "kafka_ssl_keyfile", "kafka_ssl_check_hostname")
     env = dict(os.environ)
     env.update({f"CXSTREAM_{n.upper()}": str(getattr(settings, n)) for n in names})
     env["CXSTREAM_KAFKA_BOOTSTRAP"] = settings.bootstrap_servers
+    # Secrets reach the process through files, as a deployment would pass them.
+    for secret in ("kafka_sasl_password", "kafka_ssl_key_password"):
+        if getattr(settings, secret):
+            secret_file = tmp_path / f"{secret}-{settings.gateway_port}"
+            secret_file.write_text(getattr(settings, secret) + "\n")
+            env[f"CXSTREAM_{secret.upper()}_FILE"] = str(secret_file)
     env.update(CXSTREAM_LOG_FORMAT="json", **(extra_env or {}))
     log_path = tmp_path / f"gateway-{settings.gateway_port}.log"
     with open(log_path, "ab") as log:
@@ -161,7 +170,7 @@ def _wait_until_up(run: GatewayRun, timeout: float = 60.0) -> None:
 
 
 def _delete_topics(settings: Settings) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=30000)
+    admin = admin_client(settings, "cxstream-test-cleanup", request_timeout_ms=30000)
     try:
         mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
         if mine:
