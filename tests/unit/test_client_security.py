@@ -69,3 +69,13 @@ def test_sasl_ssl_gives_faust_sasl_credentials_over_tls() -> None:
 
     assert credentials.protocol.value == "SASL_SSL" and credentials.mechanism.value == "SCRAM-SHA-512"
     assert credentials.ssl_context is not None and credentials.ssl_context.check_hostname
+
+
+def test_clickhouse_tls_options_only_when_secure() -> None:
+    from cxstream.clickhouse_tls import clickhouse_tls
+
+    plain = Settings.load(environ={})
+    secure = Settings.load(environ={"CXSTREAM_CLICKHOUSE_SECURE": "true", "CXSTREAM_CLICKHOUSE_CA_CERTS": "/ca.pem"})
+
+    assert clickhouse_tls(plain) == {}
+    assert clickhouse_tls(secure) == {"secure": True, "verify": True, "ca_certs": "/ca.pem"}
