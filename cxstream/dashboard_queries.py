@@ -14,6 +14,7 @@ from typing import Any
 
 from clickhouse_driver import Client
 
+from cxstream.clickhouse_tls import clickhouse_tls
 from cxstream.config import Settings
 from cxstream.sinks.migrate import check_database_name
 from cxstream.vocabulary import DOMAINS
@@ -92,7 +93,7 @@ def read_snapshot(settings: Settings) -> Snapshot:
     db = check_database_name(settings.clickhouse_database)
     client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
                     password=settings.clickhouse_password, connect_timeout=3, send_receive_timeout=20,
-                    client_name="cxstream-dashboard")
+                    client_name="cxstream-dashboard", **clickhouse_tls(settings))
     try:
         scores = client.execute(f"SELECT {_SCORE_COLUMNS} FROM {db}.domain_scores_15m_all_channels "
                                 f"UNION ALL SELECT {_SCORE_COLUMNS} FROM {db}.domain_scores_15m")

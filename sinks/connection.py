@@ -9,6 +9,7 @@ from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as DriverError
 from clickhouse_driver.errors import ServerException
 
+from cxstream.clickhouse_tls import clickhouse_tls
 from cxstream.config import Settings, env_var
 from cxstream.sinks.errors import StorageError
 
@@ -34,6 +35,7 @@ def connect(settings: Settings, *, user: str | None = None, password: str | None
         user=user,
         password=settings.clickhouse_password if password is None else password,
         connect_timeout=5,
+        **clickhouse_tls(settings),
     )
     where = f"{settings.clickhouse_host}:{settings.clickhouse_port}"
     try:

@@ -13,6 +13,7 @@ from typing import Any
 from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 
+from cxstream.clickhouse_tls import clickhouse_tls
 from cxstream.config import Settings
 from cxstream.logs import get_logger
 from cxstream.sinks import tables
@@ -43,7 +44,7 @@ class ClickHouseWriter:
             self._client = Client(
                 host=s.clickhouse_host, port=s.clickhouse_port, user=s.clickhouse_user,
                 password=s.clickhouse_password, connect_timeout=5, send_receive_timeout=60,
-                client_name="cxstream-sink",
+                client_name="cxstream-sink", **clickhouse_tls(s),
             )
         return self._client
 
