@@ -14,6 +14,7 @@ import datetime
 import importlib.metadata
 import os
 import platform
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -64,6 +65,12 @@ class Report:
             rows.append(f"cxstream / Quix Streams: {cx.events_per_second / quix.events_per_second:.2f}")
         if self.latency:
             rows.append(f"cxstream event -> ClickHouse: {self.latency.line()}")
+        for key, o in self.outcomes.items():
+            if o.written:
+                total = sum(o.written.values())
+                rows.append(f"{key} wrote {total:,} records to Kafka ({total / o.events:.2f} per input event): "
+                            + ", ".join(f"{re.sub(r'bench[0-9a-f]{6}[.]', '', t)} {n:,}"
+                                        for t, n in sorted(o.written.items(), key=lambda kv: -kv[1]) if n))
         rows.append(f"differences: {len(self.differences)}")
         rows += [f"  {d}" for d in self.differences[:20]]
         return "\n".join(rows)

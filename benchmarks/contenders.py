@@ -55,7 +55,8 @@ class Outcome:
     peak_rss: int
     end_rss: int
     cells: dict[CellKey, Counts] | None = None
-    notes: list[str] = field(default_factory=list)
+    #: Records the contender wrote to Kafka, by topic (changelogs, internal topics, outputs).
+    written: dict[str, int] = field(default_factory=dict)
 
     @property
     def events_per_second(self) -> float:
@@ -96,18 +97,20 @@ def run_ceiling(settings: Settings, prefix: str, token: str, expected: Expected,
 def run_quix(settings: Settings, prefix: str, token: str, workdir: Path, expected: Expected, timeout: float,
              profile: Path | None = None) -> Outcome:
     output = f"{token}.quix.scores"
+    group = f"{token}.quix"
     first_file = workdir / "quix-first-event"
     log = open(workdir / "quix.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.peers.quix_scores", "--bootstrap", settings.bootstrap_servers,
-         "--prefix", prefix, "--group", f"{token}.quix", "--output", output, "--state-dir", str(workdir / "quix-state"),
+         "--prefix", prefix, "--group", group, "--output", output, "--state-dir", str(workdir / "quix-state"),
          "--first-event-file", str(first_file), "--partitions", str(settings.partitions)],
         stdout=log, stderr=subprocess.STDOUT)
     profiler = Profiler(process.pid, profile) if profile else None
     reader = QuixOutput(settings.bootstrap_servers, output, f"{token}.quix-reader")
     try:
         deadline = time.monotonic() + timeout
-        while reader.total_answers() < expected.answers:
+        while not (reader.total_answers() >= expected.answers if expected.answers
+                   else inputs_committed(settings, group, prefix)):
             _alive_or_fail(process, "the Quix peer", workdir / "quix.log")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Quix peer: {reader.total_answers()} of {expected.answers} answers after {timeout}s")
@@ -116,10 +119,11 @@ def run_quix(settings: Settings, prefix: str, token: str, workdir: Path, expecte
         peak, now = peak_rss_bytes(process.pid), rss_bytes(process.pid)
         if profiler:
             profiler.stop()
+        _stop(process)  # Quix writes its changelogs at each checkpoint: count them after the last one
         reader.poll(1.0)  # anything more would be a double count: it shows in the comparison
         first = float(first_file.read_text())
         return Outcome("Quix Streams 3.28 (join + windows)", expected.messages, finished - first, peak, now,
-                       reader.cells())
+                       reader.cells(), records_written(settings, lambda t: group in t))
     finally:
         reader.close()
         _stop(process)
@@ -154,13 +158,19 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
                 raise RuntimeError(f"cxstream: (touchpoints, feedback, answers) {totals}, want {want} after {timeout}s")
             time.sleep(POLL_SECONDS)
             totals = _stored_totals(client, database)
+            if totals == want and not expected.answers and not inputs_committed(settings, prefix + worker_id, prefix):
+                totals = None  # nothing to score: done when the join has committed every input
         finished = time.time()
         peak, now = peak_rss_bytes(process.pid), rss_bytes(process.pid)
         if profiler:
             profiler.stop()
         first = _first_write(settings, prefix + worker_id)
         cells = _stored_cells(client, database)
-        return Outcome("cxstream worker + sink (into ClickHouse)", expected.messages, finished - first, peak, now, cells)
+        _stop(process)
+        inputs = {prefix + TOPIC_TOUCHPOINTS, prefix + TOPIC_FEEDBACK}
+        written = records_written(settings, lambda t: t.startswith(prefix + "cx") and t not in inputs)
+        return Outcome("cxstream worker + sink (into ClickHouse)", expected.messages, finished - first, peak, now,
+                       cells, written)
     finally:
         client.disconnect()
         _stop(process)
@@ -198,6 +208,36 @@ def _first_write(settings: Settings, app_prefix: str) -> float:
     if not stamps:
         raise RuntimeError(f"no records in the worker's topics {app_prefix}*")
     return min(stamps) / 1000
+
+
+def records_written(settings: Settings, mine: Callable[[str], bool]) -> dict[str, int]:
+    """Records in each topic ``mine`` accepts (end minus beginning offsets, all partitions)."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        topics = [t for t in consumer.topics() if mine(t)]
+        parts = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        ends, starts = consumer.end_offsets(parts), consumer.beginning_offsets(parts)
+    finally:
+        consumer.close()
+    written: dict[str, int] = {}
+    for tp in parts:
+        written[tp.topic] = written.get(tp.topic, 0) + ends[tp] - starts[tp]
+    return written
+
+
+def inputs_committed(settings: Settings, group: str, prefix: str) -> bool:
+    """True once ``group`` has committed the end offset of every partition of both input topics."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        committed = admin.list_consumer_group_offsets(group)
+        tps = [TopicPartition(prefix + t, p) for t in (TOPIC_TOUCHPOINTS, TOPIC_FEEDBACK)
+               for p in range(settings.partitions)]
+        ends = consumer.end_offsets(tps)
+        return all(end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items())
+    finally:
+        consumer.close()
+        admin.close()
 
 
 def _alive_or_fail(process: subprocess.Popen[bytes], what: str, log: Path) -> None:

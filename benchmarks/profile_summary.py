@@ -16,12 +16,12 @@ _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
 #: Leaf files grouped by what they are, first match wins.
 LIBRARIES = (
+    ("quixstreams", "/quixstreams/"), ("confluent-kafka", "/confluent_kafka/"),
     ("cxstream streams/", "/streams/"), ("cxstream sinks/", "/sinks/"), ("cxstream schemas/", "/schemas/"),
-    ("cxstream (other)", "/cxstream/"), ("faust", "/faust/"), ("mode", "/mode/"), ("aiokafka", "/aiokafka/"),
-    ("kafka-python", "/kafka/"), ("rocksdict", "rocksdict"), ("fastavro", "fastavro"),
-    ("clickhouse-driver", "clickhouse_driver"), ("structlog", "structlog"), ("quixstreams", "quixstreams"),
-    ("confluent-kafka", "confluent_kafka"), ("json", "/json/"), ("asyncio", "/asyncio/"),
-    ("python stdlib", "/lib/python3"),
+    ("cxstream (other)", "/cxstream/"), ("faust", "/faust/"), ("mode", "/mode/"),
+    ("aiokafka", "/aiokafka/"), ("kafka-python", "/kafka/"), ("rocksdict", "rocksdict"),
+    ("fastavro", "fastavro"), ("clickhouse-driver", "clickhouse_driver"), ("structlog", "structlog"),
+    ("json", "/json/"), ("asyncio", "/asyncio/"), ("python stdlib", "/lib/python3"),
 )
 
 
@@ -39,17 +39,27 @@ def _name(frame: str) -> str:
     if not match:
         return frame
     file = match.group("file")
-    short = "/".join(file.split("/")[-2:])
-    return f"{match.group('func')} ({short})"
+    return f"{match.group('func')} ({file})"
 
 
 def _library(frame: str) -> str:
     match = _FRAME.match(frame)
-    file = match.group("file") if match else frame
+    file = "/" + (match.group("file") if match else frame)  # py-spy shortens paths to the package
     for name, needle in LIBRARIES:
         if needle in file:
             return name
     return "other"
+
+
+def focus(path: Path, needles: list[str]) -> str:
+    """Inclusive share of the samples whose stack has a frame containing each needle."""
+    stacks = parse(path)
+    total = sum(count for _, count in stacks) or 1
+    lines = ["inclusive samples of chosen frames:"]
+    for needle in needles:
+        hit = sum(count for frames, count in stacks if any(needle in f for f in frames))
+        lines.append(f"  {100 * hit / total:5.1f}%  {needle}")
+    return "\n".join(lines)
 
 
 def summarise(path: Path, top: int) -> str:
@@ -78,9 +88,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("profiles", type=Path, nargs="+")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--focus", action="append", default=[],
+                        help="also print the inclusive share of frames containing this text (repeatable)")
     args = parser.parse_args()
     for path in args.profiles:
         print(summarise(path, args.top))
+        if args.focus:
+            print(focus(path, args.focus))
         print()
 
 
