@@ -9,8 +9,10 @@ Any status but 200 means nothing of the request was written, except a 503 saying
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -32,6 +34,7 @@ from cxstream.schemas.records import Feedback, Touchpoint
 log = get_logger(__name__)
 
 Deliver = Callable[[list[Message]], Awaitable[None]]
+TRAFFIC_REPORT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Gateway:
         self.keys = keys
         self.deliver = deliver
         self.limiter = limiter or RateLimiter()
+        self.traffic = Traffic()
         kinds = input_kinds(Codec(), settings.topic)
         self.routes = {"touchpoints": Route(kinds["touchpoints"], "touchpoint_id"),
                        "feedback": Route(kinds["feedback"], "feedback_id")}
@@ -58,7 +62,8 @@ class Gateway:
 
     def application(self) -> web.Application:
         # Bodies are read by the handler with its own limit (to answer 413 in the gateway's words).
-        app = web.Application(client_max_size=self.settings.gateway_max_bytes, middlewares=[_refusals])
+        app = web.Application(client_max_size=self.settings.gateway_max_bytes,
+                              middlewares=[_refusals(self.traffic)])
         app.router.add_post("/v1/touchpoints", self._ingest("touchpoints"))
         app.router.add_post("/v1/feedback", self._ingest("feedback"))
         app.router.add_get("/v1/openapi.json", self._openapi_document)
@@ -85,8 +90,8 @@ class Gateway:
             _authorize(key, records, route.id_field)
             await self.deliver([Message(route.kind.topic, *route.kind.encode(record))
                                 for _, record in records.accepted])
-            log.info("gateway.accepted", kind=name, key_id=key.key_id, accepted=len(records.accepted),
-                     rejected=len(records.rejected), ms=round((time.monotonic() - started) * 1000, 1))
+            log.debug("gateway.accepted", kind=name, key_id=key.key_id, accepted=len(records.accepted),
+                      rejected=len(records.rejected), ms=round((time.monotonic() - started) * 1000, 1))
             return web.json_response({"accepted": len(records.accepted),
                                       "rejected": [r.to_json() for r in records.rejected]})
 
@@ -137,16 +142,40 @@ def _attribution(record: Touchpoint | Feedback) -> tuple[str | None, str | None]
     return record.agency, record.channel
 
 
-@web.middleware
-async def _refusals(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                    ) -> web.StreamResponse:
-    """A Refusal becomes its JSON answer, logged by key id and status (never the body)."""
-    try:
-        return await handler(request)
-    except Refusal as refusal:
-        log.info("gateway.refused", path=request.path, status=refusal.status, error=refusal.code,
+#: Refusals a flood produces (wrong keys, a key over its limit): logged at debug, one line each, so
+#: a flood cannot fill the disk; ``gateway.traffic`` counts them every minute.
+_QUIET_STATUSES = frozenset({401, 429})
+
+
+class Traffic:
+    """Answers by status since the last report, logged as one ``gateway.traffic`` line a minute."""
+
+    def __init__(self) -> None:
+        self.statuses: Counter[int] = Counter()
+
+    def report(self) -> None:
+        if self.statuses:
+            log.info("gateway.traffic", **{f"status_{k}": v for k, v in sorted(self.statuses.items())})
+            self.statuses.clear()
+
+
+def _refusals(traffic: Traffic) -> Callable[..., Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                         ) -> web.StreamResponse:
+        """A Refusal becomes its JSON answer, logged by key id and status (never the body)."""
+        try:
+            response = await handler(request)
+        except Refusal as refusal:
+            traffic.statuses[refusal.status] += 1
+            emit = log.debug if refusal.status in _QUIET_STATUSES else log.info
+            emit("gateway.refused", path=request.path, status=refusal.status, error=refusal.code,
                  key_id=request.get("key_id"))
-        return web.json_response(refusal.body(), status=refusal.status, headers=refusal.headers)
+            return web.json_response(refusal.body(), status=refusal.status, headers=refusal.headers)
+        traffic.statuses[response.status] += 1
+        return response
+
+    return middleware
 
 
 async def _health(_request: web.Request) -> web.Response:
@@ -166,5 +195,17 @@ def build(settings: Settings) -> web.Application:
         yield
         await delivery.stop()
 
+    async def traffic_reports(_app: web.Application) -> AsyncIterator[None]:
+        async def every_minute() -> None:
+            while True:
+                await asyncio.sleep(TRAFFIC_REPORT_SECONDS)
+                gateway.traffic.report()
+
+        task = asyncio.create_task(every_minute())
+        yield
+        task.cancel()
+        gateway.traffic.report()
+
     app.cleanup_ctx.append(kafka)
+    app.cleanup_ctx.append(traffic_reports)
     return app
