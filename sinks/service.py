@@ -27,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from cxstream.config import Settings
+from cxstream.kafka_clients import security_options
 from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.sinks.metrics import SinkMetrics
@@ -65,6 +66,7 @@ class ClickHouseSink:
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=1 << 20,
             fetch_max_bytes=16 << 20,
+            **security_options(self.settings),
         )
         await consumer.start()
         log.info("sink.started", group=self.group, topics=self.topics, database=self.settings.clickhouse_database)

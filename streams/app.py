@@ -17,6 +17,7 @@ from typing import Any
 import faust
 
 from cxstream.config import Settings
+from cxstream.kafka_clients import faust_credentials
 from cxstream.vocabulary import (
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
@@ -75,6 +76,7 @@ def create_app(settings: Settings, data_dir: Path) -> faust.App:
         # topic prefix too: two prefixes never share state.
         settings.topic(settings.worker_id),
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        broker_credentials=faust_credentials(settings),
         store="rocksdb://",
         datadir=str(data_dir),
         processing_guarantee="at_least_once",

@@ -30,6 +30,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from cxstream.config import Settings
+from cxstream.kafka_clients import security_options
 from cxstream.logs import get_logger
 from cxstream.sinks.routing import SINK_TABLES
 from cxstream.streams.app import internal_topic_names
@@ -119,7 +120,7 @@ class ConsumerLag:
         if self._admin is None:
             self._admin = KafkaAdminClient(bootstrap_servers=self.settings.bootstrap_servers,
                                            client_id=self.settings.topic(f"{self.settings.worker_id}.lag"),
-                                           request_timeout_ms=10000)
+                                           request_timeout_ms=10000, **security_options(self.settings))
         admin = self._admin
         prefixed = {self.settings.topic(t) for _, *topics in self.groups.values() for t in topics}
         tps = [TopicPartition(t["name"], p["partition_index"]) for t in admin.describe_topics(sorted(prefixed))
