@@ -92,8 +92,10 @@ def _env(client: Settings, **extra: str) -> dict[str, str]:
     names = ("kafka_bootstrap", "topic_prefix", "kafka_security_protocol", "kafka_sasl_mechanism",
              "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile", "kafka_ssl_certfile",
              "kafka_ssl_keyfile", "kafka_ssl_key_password")
-    return dict(os.environ, **{f"CXSTREAM_{n.upper()}": str(getattr(client, n)) for n in names},
-                CXSTREAM_LOG_FORMAT="json", **extra)
+    env = dict(os.environ, **{f"CXSTREAM_{n.upper()}": str(getattr(client, n)) for n in names},
+               CXSTREAM_LOG_FORMAT="json")
+    env.update(extra)
+    return env
 
 
 @pytest.mark.parametrize("change", ["wrong_password", "unknown_ca", "no_client_certificate"])
@@ -119,3 +121,54 @@ def test_a_wrong_password_an_untrusted_broker_or_a_missing_client_certificate_ke
     assert "cannot reach Kafka" in output, output[-2000:]
     for secret in (client.kafka_sasl_password, PLAIN_PASSWORD, SCRAM_PASSWORD, CLIENT_KEY_PASSWORD):
         assert not secret or secret not in output
+
+
+def test_the_worker_joins_and_stores_over_sasl_ssl(broker: SecureBroker, settings: Settings, tmp_path: Path) -> None:
+    """Gateway -> worker (Faust and the sink's consumer) -> ClickHouse, every Kafka client on SCRAM over TLS."""
+    from clickhouse_driver import Client
+
+    from cxstream.vocabulary import CONTRACT_TOPICS
+    from tests.support.worker import wait_for
+
+    run = uuid.uuid4().hex[:8]
+    client = broker.settings("SASL_SSL", "SCRAM-SHA-512", topic_prefix=f"w{run}.")
+    ensure_topics(client, CONTRACT_TOPICS)
+    database = f"cx_sasl{run}"
+    password_file = tmp_path / "sasl-password"
+    password_file.write_text(SCRAM_PASSWORD)
+    env = _env(client, CXSTREAM_KAFKA_SASL_PASSWORD="", CXSTREAM_KAFKA_SASL_PASSWORD_FILE=str(password_file),
+               CXSTREAM_WORKER_ID="cxw", CXSTREAM_STATE_DIR=str(tmp_path / "state"), CXSTREAM_METRICS_PORT="0",
+               CXSTREAM_CLICKHOUSE_DATABASE=database, CXSTREAM_CLICKHOUSE_PORT=str(settings.clickhouse_port),
+               CXSTREAM_PARTITIONS=str(client.partitions), CXSTREAM_EMIT_INTERVAL_MS="200")
+    log_path = tmp_path / "worker.log"
+    clickhouse = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
+                        password=settings.clickhouse_password, connect_timeout=5)
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "sink.started" in log_path.read_text(), timeout=120, what="the worker's sink to start")
+        gw = gateway_settings(client, tmp_path, topic_prefix=client.topic_prefix)
+        with running_gateway(gw, tmp_path, create_topics=False) as gateway:
+            key = gateway.add_key()
+            posted = gateway.post("/v1/touchpoints", _touchpoint(f"tp-{run}"), key)
+            feedback = {"feedback_id": f"fb-{run}", "touchpoint_id": f"tp-{run}",
+                        "submitted_at": "2026-11-25T14:09:41Z", "answers": {"trust": 5}}
+            posted_feedback = gateway.post("/v1/feedback", feedback, key)
+        wait_for(lambda: clickhouse.execute(f"SELECT count() FROM {database}.feedback")[0][0] == 1, timeout=120,
+                 what="the feedback in ClickHouse")
+        stored = clickhouse.execute(f"SELECT feedback_id, agency, channel, matched FROM {database}.feedback")
+        log_text = log_path.read_text()
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        clickhouse.execute(f"DROP DATABASE IF EXISTS {database}")
+        clickhouse.disconnect()
+
+    assert (posted.status, posted_feedback.status) == (200, 200)
+    assert stored == [(f"fb-{run}", "VA", "phone", 1)]
+    assert SCRAM_PASSWORD not in log_text
