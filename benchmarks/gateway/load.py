@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -257,6 +258,7 @@ def main() -> None:
         process.wait(timeout=30)
         delete_topics(settings)
     report(phases, in_kafka, args)
+    shutil.rmtree(folder)  # kept when the run fails: the gateway's log is in it
 
 
 def report(phases: list[Phase], in_kafka: int, args: argparse.Namespace) -> None:
