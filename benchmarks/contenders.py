@@ -230,7 +230,7 @@ def inputs_committed(settings: Settings, group: str, prefix: str) -> bool:
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
     try:
-        committed = admin.list_consumer_group_offsets(group)
+        committed = admin.list_group_offsets(group).get(group, {})
         tps = [TopicPartition(prefix + t, p) for t in (TOPIC_TOUCHPOINTS, TOPIC_FEEDBACK)
                for p in range(settings.partitions)]
         ends = consumer.end_offsets(tps)
