@@ -7,6 +7,8 @@ Each is timed from its first event processed to the moment its scored results ar
 - cxstream: the first record any stage wrote (the earliest timestamp in the worker's changelog and
   internal topics, ticks excluded), until ClickHouse's views hold every touchpoint, every feedback
   and the expected answer total.
+A workload without feedback (memory with touchpoints in join state) has no answers to wait for:
+Quix and cxstream are then done when their group has committed every input offset.
 """
 
 from __future__ import annotations
