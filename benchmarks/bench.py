@@ -15,6 +15,7 @@ import importlib.metadata
 import os
 import platform
 import re
+import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -109,6 +110,8 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
             report.differences += compare(name, outcome.cells, expected.cells)
     finally:
         delete_topics(settings, token)
+        for state in ("quix-state", "cx-state"):  # the logs stay in workdir, the state stores go
+            shutil.rmtree(workdir / state, ignore_errors=True)
     if latency_rate and latency_seconds:
         report.latency = measure(latency_rate, latency_seconds)
     return report
