@@ -10,6 +10,7 @@ clock) while every window holds the same feedback in every run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import Counter, defaultdict
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
+import cxstream.generate
 from cxstream.generate import TrafficGenerator
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Feedback, Touchpoint
@@ -102,7 +104,11 @@ class Workload:
 
 
 def workload_path(cache_dir: Path, seed: int, touchpoints: int, feedback_share: float) -> Path:
-    return cache_dir / "bench" / f"workload-v{FORMAT_VERSION}-s{seed}-tp{touchpoints}-fs{feedback_share:g}.jsonl"
+    """The cache file; its name carries a hash of the generator's source, so a changed generator
+    makes a new workload instead of reusing one a fresh machine would not produce."""
+    generator = hashlib.sha256(Path(cxstream.generate.__file__).read_bytes()).hexdigest()[:8]
+    return cache_dir / "bench" / (f"workload-v{FORMAT_VERSION}-g{generator}-s{seed}-tp{touchpoints}"
+                                  f"-fs{feedback_share:g}.jsonl")
 
 
 def ensure_workload(cache_dir: Path, seed: int, touchpoints: int, feedback_share: float) -> Path:
