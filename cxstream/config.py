@@ -119,6 +119,10 @@ class Settings:
     )
     emit_interval_ms: int = _setting(1000, "At most one score update per window per interval", minimum=10)
     commit_interval_ms: int = _setting(1000, "How often the worker commits its input offsets", minimum=10)
+    producer_linger_ms: int = _setting(
+        10, "How long the worker's producer waits to batch records into one request (0 = send at once)",
+        minimum=0, maximum=1000,
+    )
     alert_threshold_pct: int = _setting(
         60, "Alert when a rolling 15-minute pct_positive falls below this", minimum=0, maximum=100
     )
