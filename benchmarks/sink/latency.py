@@ -2,8 +2,8 @@
 
 Run: .venv/bin/python -m benchmarks.sink.latency [--rate 100] [--seconds 60]
 Starts one `cxstream worker` (stages and sink) on fresh prefixed topics and a database of its own,
-publishes touchpoint + feedback pairs at a steady rate, and polls the `feedback` view every
-100 ms; a feedback's latency is the first poll that shows it minus its send time (so the
+publishes touchpoint + feedback pairs at a steady rate, and polls the store table under the
+`feedback` view (`feedback_store`: a row there is in the view at once) every 100 ms; a feedback's latency is the first poll that shows it minus its send time (so the
 figures carry up to ~100 ms of polling resolution plus the query time). Prints p50/p95/p99/max.
 """
 
@@ -81,7 +81,10 @@ def measure(rate: float, seconds: float) -> Latency:
         sender.start()
         deadline = time.monotonic() + seconds + 120
         while time.monotonic() < deadline and (sender.is_alive() or len(seen) < len(sent)):
-            rows = client.execute(f"SELECT feedback_id FROM {s.clickhouse_database}.feedback")
+            # The store table, not the FINAL view: a row in the store is in the view at once (FINAL
+            # only collapses duplicates), and polling a FINAL view ten times a second slows the
+            # sink's own inserts on 18.16 (BENCHMARKS.md), which would measure the poller.
+            rows = client.execute(f"SELECT DISTINCT feedback_id FROM {s.clickhouse_database}.feedback_store")
             now = time.time()
             for (feedback_id,) in rows:
                 if feedback_id not in seen:
