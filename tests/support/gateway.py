@@ -20,9 +20,10 @@ from kafka import KafkaConsumer, TopicPartition
 
 from cxstream.config import Settings
 from cxstream.gateway import keys as key_store
-from cxstream.kafka_clients import admin_client, security_options
+from cxstream.kafka_clients import security_options
 from cxstream.stack.topics import ensure_topics
 from cxstream.vocabulary import INPUT_TOPICS
+from tests.support.cleanup import delete_prefixed_topics, stop_process
 from tests.support.private_stack import free_port
 
 
@@ -144,15 +145,9 @@ def running_gateway(settings: Settings, tmp_path: Path, *, create_topics: bool =
         _wait_until_up(run)
         yield run
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
         if create_topics:
-            _delete_topics(settings)
+            delete_prefixed_topics(settings)
 
 
 def _wait_until_up(run: GatewayRun, timeout: float = 60.0) -> None:
@@ -167,15 +162,3 @@ def _wait_until_up(run: GatewayRun, timeout: float = 60.0) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"the gateway did not answer within {timeout:.0f}s:\n{run.log_text()[-3000:]}")
-
-
-def _delete_topics(settings: Settings) -> None:
-    admin = admin_client(settings, "cxstream-test-cleanup", request_timeout_ms=30000)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
-        if mine:
-            admin.delete_topics(mine, timeout_ms=30000)
-    except Exception:  # noqa: BLE001 - cleanup; a stopped broker keeps them until the next stack reset
-        pass
-    finally:
-        admin.close()

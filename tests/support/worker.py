@@ -30,6 +30,7 @@ from cxstream.vocabulary import (
     TOPIC_SCORES,
     TOPIC_TOUCHPOINTS,
 )
+from tests.support.cleanup import delete_prefixed_topics, stop_process
 
 
 _ASSIGNED = re.compile(r"""['"]partitions['"]: \[\d[^]]*\], ['"]event['"]: ['"]worker\.partitions_assigned""")
@@ -185,27 +186,9 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
             if process.poll() is None:
                 process.terminate()
         for process in run.spawned:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
         _drop_database(settings)
-        _delete_topics(settings)
-
-
-def _delete_topics(settings: Settings) -> None:
-    """The run's own topics, deleted after the run: a broker holding thousands of leftover test
-    partitions takes a minute to load its group coordinator after a restart."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=60000)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(settings.topic_prefix)]
-        if mine:
-            admin.delete_topics(mine, timeout_ms=60000)
-    except Exception:  # noqa: BLE001 - cleanup; a stopped broker keeps them until the next stack reset
-        pass
-    finally:
-        admin.close()
+        delete_prefixed_topics(settings)
 
 
 def _drop_database(settings: Settings) -> None:
