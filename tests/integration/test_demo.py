@@ -18,7 +18,8 @@ import pytest
 from cxstream.config import Settings
 from cxstream.stack import StackStatus
 from tests.support.clickhouse import local_client
-from tests.support.worker import _delete_topics, _drop_database
+from tests.support.cleanup import delete_prefixed_topics
+from tests.support.worker import _drop_database
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +45,7 @@ def demo_env(stack: StackStatus, settings: Settings) -> Iterator[tuple[dict[str,
         yield env, demo_settings
     finally:
         _drop_database(demo_settings)
-        _delete_topics(demo_settings)
+        delete_prefixed_topics(demo_settings)
 
 
 def _run_demo(env: dict[str, str], seconds: int) -> subprocess.CompletedProcess[str]:
