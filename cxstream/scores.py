@@ -41,7 +41,11 @@ class AnswerCounts:
 
     def add(self, answer: int) -> AnswerCounts:
         """These counts with one more answer."""
-        return self + AnswerCounts.of((answer,))
+        if not MIN_ANSWER <= answer <= MAX_ANSWER:
+            raise ValueError(f"answer {answer} is outside {MIN_ANSWER}..{MAX_ANSWER}")
+        tally = list(self.as_tuple())
+        tally[answer - MIN_ANSWER] += 1
+        return AnswerCounts(*tally)
 
     def __add__(self, other: AnswerCounts) -> AnswerCounts:
         return AnswerCounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))

@@ -9,7 +9,8 @@ agency/service/channel, else ``unknown``. Nothing is ever dropped for lack of a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+import math
+from collections.abc import Callable, Hashable, Iterable, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,10 +68,21 @@ class Join:
         touchpoints: MutableMapping[str, StoredTouchpoint],
         pending: MutableMapping[str, tuple[JoinInput, ...]],
         join_wait_ms: int,
+        scope_of: Callable[[str], Hashable] = lambda _touchpoint_id: None,
+        keys_of_scope: Callable[[Hashable], Iterable[str]] | None = None,
     ) -> None:
         self.touchpoints = touchpoints
         self.pending = pending
         self.join_wait_ms = join_wait_ms
+        # Expiry scans a scope (the worker: a partition) of ``pending``; scanning a table of
+        # thousands of waiting keys every tick cost the worker most of its time on a backlog.
+        # Per scope, a time before which nothing there is due: never later than the truth (an
+        # addition only lowers it, a release leaves it early, which costs a scan, not a miss).
+        # A scope without an entry is unknown and is scanned.
+        self.scope_of = scope_of
+        # The pending keys of a scope; by default every key is asked ``scope_of``.
+        self.keys_of_scope = keys_of_scope or (lambda scope: [k for k in self.pending if self.scope_of(k) == scope])
+        self._next_due: dict[Hashable, float] = {}
 
     def on_touchpoint(self, touchpoint_id: str, stored: StoredTouchpoint, now_ms: int) -> list[JoinResult]:
         """Remember a touchpoint (the first one wins) and release the feedback waiting for it.
@@ -103,27 +115,42 @@ class Join:
         if any(f.feedback_id == feedback.feedback_id for f in waiting):
             return None  # a replay or a retry of a feedback already waiting
         self.pending[feedback.touchpoint_id] = (*waiting, feedback)
+        scope = self.scope_of(feedback.touchpoint_id)
+        if scope in self._next_due:
+            self._next_due[scope] = min(self._next_due[scope], feedback.received_at + self.join_wait_ms)
         return None
 
-    def expire(self, now_ms: int, owned: Callable[[str], bool] = lambda _key: True) -> list[JoinResult]:
+    def expire(self, now_ms: int, scope: Hashable = None) -> list[JoinResult]:
         """Release, with their fallback attribution, feedback that waited ``join_wait_ms`` or more.
 
-        ``owned`` limits the scan to the touchpoint ids of one partition (a tick works on its own)."""
+        Only the touchpoint ids of ``scope`` are looked at (a tick works on its own partition), and
+        not at all while nothing there can be due yet."""
+        if now_ms < self._next_due.get(scope, -math.inf):
+            return []
         released: list[JoinResult] = []
-        for touchpoint_id in [k for k in self.pending if owned(k)]:
+        next_due = math.inf
+        for touchpoint_id in list(self.keys_of_scope(scope)):
             waiting = self.pending.get(touchpoint_id)
             if not waiting:
                 continue
             due = tuple(f for f in waiting if now_ms - f.received_at >= self.join_wait_ms)
+            keep = tuple(f for f in waiting if f not in due)
+            next_due = min([next_due, *(f.received_at + self.join_wait_ms for f in keep)])
             if not due:
                 continue
-            keep = tuple(f for f in waiting if f not in due)
             if keep:
                 self.pending[touchpoint_id] = keep
             else:
                 del self.pending[touchpoint_id]
             released.extend(self._fallback(f, now_ms) for f in due)
+        self._next_due[scope] = next_due
         return released
+
+    def forget_scopes(self, scopes: Iterable[Hashable]) -> None:
+        """What is pending in these scopes is no longer known here (e.g. a partition was
+        reassigned, and another worker may have changed it): their next expiry scans."""
+        for scope in scopes:
+            self._next_due.pop(scope, None)
 
     def _fallback(self, feedback: JoinInput, now_ms: int) -> JoinResult:
         return JoinResult(feedback.feedback_id, feedback.own, False, now_ms - feedback.received_at,

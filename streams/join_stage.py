@@ -24,6 +24,7 @@ from cxstream.streams.app import Topics
 from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS
 from cxstream.streams.metrics import METRICS
+from cxstream.streams.partition_keys import partition_keys
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.table_views import TableView
 
@@ -83,6 +84,8 @@ class JoinStage:
             TableView(self.touchpoint_table, _stored_to_json, _stored_from_json),
             TableView(self.pending_table, _pending_to_json, _pending_from_json),
             settings.join_wait_seconds * 1000,
+            scope_of=self._home,
+            keys_of_scope=lambda partition: partition_keys(self.pending_table, int(partition), self._home),  # type: ignore[call-overload]
         )
         self.input_topics = {topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name()}
         self.ticks_topic = topics.ticks.get_topic_name()
@@ -92,6 +95,9 @@ class JoinStage:
         )
         acks.register("join", channel)
         app.agent(channel, name="cxstream.join")(self.run)
+
+    def _home(self, touchpoint_id: str) -> int:
+        return home_partition(touchpoint_id.encode(), self.topics.partitions)
 
     async def run(self, stream: Any) -> None:
         await consume(stream, self.acks, self._dispatch, "join")
@@ -104,13 +110,13 @@ class JoinStage:
             await self._handle(message, now_ms)
 
     async def _tick(self, message: Any, now_ms: int) -> None:
-        n, p = self.topics.partitions, message.partition
+        p = message.partition
         key = f"{p}:{message.offset}"
         replayed = self.expired_table.get(key)
         if replayed is not None:
             for result in _results_from_json(replayed[1]):
                 await self._emit(result)
-        expired = self.join.expire(now_ms, lambda tp_id: home_partition(tp_id.encode(), n) == p)
+        expired = self.join.expire(now_ms, scope=p)
         if expired:
             earlier = replayed[1] if replayed is not None else []
             self.expired_table[key] = [now_ms, earlier + _results_to_json(expired)]
@@ -123,16 +129,13 @@ class JoinStage:
     def sweep(self, partition: int, now_ms: int) -> int:
         """Forget this partition's touchpoints past their retention and old expiry records."""
         deleted = 0
-        for old in [k for k in self.expired_table.keys() if k.startswith(f"{partition}:")]:
+        for old in partition_keys(self.expired_table, partition, lambda k: int(k.split(":")[0])):
             record = self.expired_table.get(old)
             if record is not None and now_ms - record[0] > EXPIRED_KEEP_MS:
                 del self.expired_table[old]
                 deleted += 1
         retention_ms = self.settings.touchpoint_retention_seconds * 1000
-        n = self.topics.partitions
-        for touchpoint_id in list(self.touchpoint_table.keys()):
-            if home_partition(touchpoint_id.encode(), n) != partition:
-                continue
+        for touchpoint_id in partition_keys(self.touchpoint_table, partition, self._home):
             raw = self.touchpoint_table.get(touchpoint_id)
             if raw is not None and now_ms - _stored_from_json(raw).stored_at > retention_ms:
                 del self.touchpoint_table[touchpoint_id]

@@ -1,10 +1,11 @@
 """Stage C, merge: the latest partial of every partition, summed, is the window's score.
 
-Consumes the partials topic (keyed by window, so every partition's partial of a window meets
-here) and the ticks. Table ``merge-windows``: window -> {partition: [version, counts...]}. A
-partial replaces the stored one only with a higher version, so replays and reordering are
-harmless. On each tick the windows changed since the last one go to cx.scores.v1 as
-DomainScore, with version = sum of partial versions: at most one update per window per tick.
+Consumes the partials topic (keyed by window cell, so every partition's partial of a cell meets
+here) and the ticks. Table ``merge-cellsets``: window cell -> {partition: [version, {domain:
+counts}]}. A partial replaces the stored one only with a higher version, so replays and
+reordering are harmless. On each tick the (cell, domain) scores changed since the last one go to
+cx.scores.v1 as DomainScore, with version = sum of the cell's partial versions: at most one
+update per window, domain and tick.
 """
 
 from __future__ import annotations
@@ -24,17 +25,35 @@ from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
+from cxstream.streams.partition_keys import partition_keys
 from cxstream.streams.partitioning import home_partition
-from cxstream.streams.scoring import Partial, merge_partials, newer_partial
+from cxstream.streams.scoring import Partial, changed_domains, merge_partials, newer_partial
 from cxstream.streams.windows import WINDOW_SECONDS
 
+#: Named after the layout of its values (see score_stage.CELL_TABLE).
+MERGE_TABLE = "merge-cellsets"
+RETIRED_MERGE_TABLE = "merge-windows"
 
-def _partials_from_json(raw: dict[str, list[int]]) -> dict[int, Partial]:
-    return {int(p): Partial(int(p), v[0], AnswerCounts(*v[1:6])) for p, v in raw.items()}
+
+def _counts_from_json(raw: dict[str, list[int]]) -> dict[str, AnswerCounts]:
+    return {domain: AnswerCounts(*counts) for domain, counts in raw.items()}
 
 
-def _partials_to_json(partials: dict[int, Partial]) -> dict[str, list[int]]:
-    return {str(p): [x.version, *x.counts.as_tuple()] for p, x in partials.items()}
+def _counts_to_json(counts: Any) -> dict[str, list[int]]:
+    return {domain: list(c.as_tuple()) for domain, c in counts.items()}
+
+
+def _partials_from_json(raw: dict[str, list[Any]]) -> dict[int, Partial]:
+    return {int(p): Partial(int(p), v[0], _counts_from_json(v[1])) for p, v in raw.items()}
+
+
+def _partials_to_json(partials: dict[int, Partial]) -> dict[str, list[Any]]:
+    return {str(p): [x.version, _counts_to_json(x.counts)] for p, x in partials.items()}
+
+
+def score_key(window_cell: str, domain: str) -> str:
+    """The cx.scores.v1 key (and a dirty mark here): the window cell's fields and the domain."""
+    return json.dumps([*json.loads(window_cell), domain])
 
 
 class MergeStage:
@@ -44,7 +63,7 @@ class MergeStage:
         self.acks = acks
         self.topics = topics
         self.codec = codec
-        self.table = app.Table("merge-windows", partitions=topics.partitions)
+        self.table = app.Table(MERGE_TABLE, partitions=topics.partitions)
         self.dirty = DirtyKeys()
         self.retention_ms = settings.window_retention_seconds * 1000
         self.ticks_topic = topics.ticks.get_topic_name()
@@ -63,42 +82,54 @@ class MergeStage:
             return
         window = message.key.decode()
         incoming = json.loads(message.value)
-        partial = Partial(incoming["partition"], incoming["version"], AnswerCounts(*incoming["counts"]))
+        partial = Partial(incoming["partition"], incoming["version"], _counts_from_json(incoming["counts"]))
         stored = _partials_from_json(self.table.get(window) or {})
-        if newer_partial(stored.get(partial.partition), partial):
+        known = stored.get(partial.partition)
+        if newer_partial(known, partial):
             stored[partial.partition] = partial
             self.table[window] = _partials_to_json(stored)
-        self.dirty.mark(message.partition, window)
+            domains = changed_domains(known, partial)
+        else:  # a replay: the scores it caused may not have gone out before a crash
+            domains = set(partial.counts)
+        for domain in domains:
+            self.dirty.mark(message.partition, score_key(window, domain))
 
     def sweep(self, partition: int, now_ms: int) -> int:
         """Forget windows of this partition older than the window retention (plus an hour, so
         stage B, which stops accepting them first, never resurrects one)."""
         horizon = now_ms - self.retention_ms - 3_600_000
         n = self.topics.partitions
-        stale = [k for k in list(self.table.keys())
-                 if home_partition(k.encode(), n) == partition and json.loads(k)[0] < horizon]
+        stale = [k for k in partition_keys(self.table, partition, lambda k: home_partition(k.encode(), n))
+                 if json.loads(k)[0] < horizon]
         for key in stale:
             del self.table[key]
         return len(stale)
 
     async def _flush(self, partition: int) -> None:
         n = self.topics.partitions
-        windows = self.dirty.take(partition, lambda: [
-            k for k in list(self.table.keys()) if home_partition(k.encode(), n) == partition])
-        for window in windows:
-            stored = self.table.get(window)
-            if not stored:
+        keys = self.dirty.take(partition, lambda: [
+            score_key(k, domain)
+            for k in partition_keys(self.table, partition, lambda k: home_partition(k.encode(), n))
+            for domain in merge_partials(_partials_from_json(self.table.get(k) or {})).counts
+        ])
+        merged_cells: dict[str, Any] = {}
+        for key in sorted(keys):
+            window_start, agency, service, channel, domain = json.loads(key)
+            window = json.dumps([window_start, agency, service, channel])
+            if window not in merged_cells:
+                stored = self.table.get(window)
+                merged_cells[window] = merge_partials(_partials_from_json(stored)) if stored else None
+            merged = merged_cells[window]
+            if merged is None or domain not in merged.counts:
                 continue
-            merged = merge_partials(_partials_from_json(stored))
-            window_start, agency, service, channel, domain = json.loads(window)
-            counts = merged.counts
+            counts = merged.counts[domain]
             score = DomainScore(
                 window_start=window_start, window_seconds=WINDOW_SECONDS, agency=agency, service=service,
                 channel=channel, domain=domain, responses=counts.responses, count_1=counts.count_1,
                 count_2=counts.count_2, count_3=counts.count_3, count_4=counts.count_4, count_5=counts.count_5,
                 mean=counts.mean, pct_positive=counts.pct_positive, version=merged.version,
             )
-            await self.topics.scores.send(key=window.encode(), value=self.codec.encode("DomainScore", score.to_avro()))
+            await self.topics.scores.send(key=key.encode(), value=self.codec.encode("DomainScore", score.to_avro()))
             alert_key, alert_value = alert_input(window_start, agency, service, channel, domain, merged.version, counts)
             await self.topics.alert_input.send(key=alert_key, value=alert_value)
             METRICS.scores_emitted += 1

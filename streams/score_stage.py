@@ -1,9 +1,9 @@
 """Stage B, dedupe and score: the first occurrence of each feedback_id is counted, exactly once.
 
 Consumes the joined topic (keyed by feedback_id) and the ticks. Tables: ``score-seen``
-(feedback_id -> offset of its first occurrence) and ``score-cells`` (partial cell -> counts and
-the last applied offset). On each tick, the cells changed since the last one are published as
-partials (full state, versioned) to the internal partials topic, keyed by window.
+(feedback_id -> offset of its first occurrence) and ``score-cellsets`` (partial cell -> counts
+per domain and the last applied offset). On each tick, the cells changed since the last one are
+published as partials (full state, versioned) to the internal partials topic, keyed by window cell.
 """
 
 from __future__ import annotations
@@ -26,26 +26,41 @@ from cxstream.streams.app import Topics
 from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
+from cxstream.streams.partition_keys import partition_keys
 from cxstream.streams.partitioning import home_partition
-from cxstream.streams.scoring import CellKey, CellState, apply_answer
+from cxstream.streams.scoring import CellKey, CellState, apply_answers
 from cxstream.streams.table_views import TableView
 from cxstream.streams.windows import window_start_ms
 
 log = get_logger(__name__)
 
 
+#: Table names carry the layout of their values: a worker never reads another layout's state.
+CELL_TABLE = "score-cellsets"
+#: The table of the earlier layout (one cell per domain), which this worker cannot read.
+RETIRED_CELL_TABLE = "score-cells"
+
+
 def cell_key_text(key: CellKey) -> str:
-    return json.dumps([key.partition, key.window_start, key.agency, key.service, key.channel, key.domain])
+    return json.dumps([key.partition, key.window_start, key.agency, key.service, key.channel])
 
 
 def cell_key_from_text(text: str) -> CellKey:
-    p, window, agency, service, channel, domain = json.loads(text)
-    return CellKey(p, window, agency, service, channel, domain)
+    p, window, agency, service, channel = json.loads(text)
+    return CellKey(p, window, agency, service, channel)
 
 
 def window_key_text(key: CellKey) -> str:
-    """The partials topic key: the window without the partition (all partitions meet there)."""
-    return json.dumps([key.window_start, key.agency, key.service, key.channel, key.domain])
+    """The partials topic key: the window cell without the partition (all partitions meet there)."""
+    return json.dumps([key.window_start, key.agency, key.service, key.channel])
+
+
+def _cell_to_json(state: CellState) -> list[Any]:
+    return [state.applied_offset, {domain: list(counts.as_tuple()) for domain, counts in state.counts.items()}]
+
+
+def _cell_from_json(raw: list[Any]) -> CellState:
+    return CellState({domain: AnswerCounts(*counts) for domain, counts in raw[1].items()}, raw[0])
 
 
 class ScoreStage:
@@ -58,13 +73,9 @@ class ScoreStage:
         self.codec = codec
         n = topics.partitions
         self.seen_table = app.Table("score-seen", partitions=n)
-        self.cell_table = app.Table("score-cells", partitions=n)
+        self.cell_table = app.Table(CELL_TABLE, partitions=n)
         self.seen = TableView(self.seen_table, lambda v: [v.offset, v.seen_at], lambda r: FirstSeen(r[0], r[1]))
-        self.cells = TableView(
-            self.cell_table,
-            lambda v: [*v.counts.as_tuple(), v.applied_offset],
-            lambda r: CellState(AnswerCounts(*r[:5]), r[5]),
-        )
+        self.cells = TableView(self.cell_table, _cell_to_json, _cell_from_json)
         self.dirty = DirtyKeys()
         self.stream_time: dict[int, int] = {}
         self.retention_ms = settings.window_retention_seconds * 1000
@@ -109,13 +120,11 @@ class ScoreStage:
             METRICS.dead_letters["too_late"] += 1
             await self.topics.deadletters.send(key=key, value=value)
             return
-        for domain, answer in feedback.answers.items():
-            cell = CellKey(p, window, feedback.agency, feedback.service, feedback.channel, domain)
-            text = cell_key_text(cell)
-            state = apply_answer(self.cells.get(text), answer, offset)
-            if state is not None:
-                self.cells[text] = state
-            self.dirty.mark(p, text)  # also on a skipped replay: its partial may not have gone out
+        text = cell_key_text(CellKey(p, window, feedback.agency, feedback.service, feedback.channel))
+        state = apply_answers(self.cells.get(text), feedback.answers, offset)
+        if state is not None:
+            self.cells[text] = state
+        self.dirty.mark(p, text)  # also on a skipped replay: its partial may not have gone out
 
     def _horizon(self, partition: int, submitted_at: int, now_ms: int) -> int:
         """Windows starting before this are no longer kept: retention behind the stream time of the
@@ -129,16 +138,13 @@ class ScoreStage:
         dedupe horizon; returns how many keys were deleted."""
         horizon = self._horizon(partition, 0, now_ms)
         deleted = 0
-        for text in list(self.cell_table.keys()):
-            cell = cell_key_from_text(text)
-            if cell.partition == partition and cell.window_start < horizon:
+        for text in partition_keys(self.cell_table, partition, lambda k: cell_key_from_text(k).partition):
+            if cell_key_from_text(text).window_start < horizon:
                 del self.cell_table[text]
                 deleted += 1
         dedupe_ms = self.settings.dedupe_horizon_seconds * 1000
         n = self.topics.partitions
-        for feedback_id in list(self.seen_table.keys()):
-            if home_partition(feedback_id.encode(), n) != partition:
-                continue
+        for feedback_id in partition_keys(self.seen_table, partition, lambda k: home_partition(k.encode(), n)):
             entry = self.seen.get(feedback_id)
             if entry is not None and now_ms - entry.seen_at > dedupe_ms:
                 del self.seen_table[feedback_id]
@@ -147,13 +153,14 @@ class ScoreStage:
 
     async def _flush(self, partition: int) -> None:
         # The local store holds every owned partition; a tick touches only its own.
-        keys = self.dirty.take(partition, lambda: [
-            k for k in list(self.cell_table.keys()) if cell_key_from_text(k).partition == partition])
+        keys = self.dirty.take(partition, lambda: partition_keys(
+            self.cell_table, partition, lambda k: cell_key_from_text(k).partition))
         for text in keys:
             state = self.cells.get(text)
             if state is None:
                 continue
             cell = cell_key_from_text(text)
-            partial = {"partition": cell.partition, "version": state.version, "counts": list(state.counts.as_tuple())}
+            partial = {"partition": cell.partition, "version": state.version,
+                       "counts": {domain: list(counts.as_tuple()) for domain, counts in state.counts.items()}}
             await self.topics.partials.send(key=window_key_text(cell).encode(), value=json.dumps(partial).encode())
             METRICS.partials_emitted += 1

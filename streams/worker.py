@@ -8,6 +8,8 @@ from typing import Any
 import faust
 
 from cxstream.config import Settings
+from cxstream.errors import ConfigError
+from cxstream.kafka_clients import admin_client
 from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.stack.topics import ensure_topics
@@ -16,10 +18,10 @@ from cxstream.streams.acking import ConfirmedAcks, fail_stop
 from cxstream.streams.alert_stage import AlertStage
 from cxstream.streams.app import create_app, declare_topics, internal_topic_names, worker_data_dir
 from cxstream.streams.join_stage import JoinStage
-from cxstream.streams.merge_stage import MergeStage
+from cxstream.streams.merge_stage import RETIRED_MERGE_TABLE, MergeStage
 from cxstream.streams.metrics import METRICS, worker_families
 from cxstream.streams.metrics_http import MetricsEndpoint
-from cxstream.streams.score_stage import ScoreStage
+from cxstream.streams.score_stage import RETIRED_CELL_TABLE, ScoreStage
 from cxstream.vocabulary import CONTRACT_TOPICS
 
 log = get_logger(__name__)
@@ -35,7 +37,7 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     topics = declare_topics(app, settings)
     codec = Codec()
     acks = ConfirmedAcks(app, topics.confirms)
-    JoinStage(app, settings, topics, codec, acks)
+    join = JoinStage(app, settings, topics, codec, acks)
     score = ScoreStage(app, settings, topics, codec, acks)
     merge = MergeStage(app, settings, topics, codec, acks)
     AlertStage(app, settings, topics, codec, acks)
@@ -46,6 +48,7 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def on_assigned(_app: Any, assigned: set[Any], **_: Any) -> None:
         mine = {tp.partition for tp in assigned if tp.topic == ticks_topic}
+        join.join.forget_scopes(mine)
         score.dirty.forget_partitions(mine)
         merge.dirty.forget_partitions(mine)
         log.info("worker.partitions_assigned", partitions=sorted(mine))
@@ -108,6 +111,7 @@ def run(settings: Settings) -> None:
 def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
     ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings))
     app = build(settings, endpoint)
+    refuse_retired_state(settings, app)
     # The tables' changelogs too (compacted, as Faust would make them): when Faust declares them
     # itself, a stage's first table write can race the new topic's metadata and fail with
     # PartitionsMismatch ("changelog has 0 partitions"), which stops the worker.
@@ -119,3 +123,29 @@ def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
                           quiet=True, redirect_stdouts=False, override_logging=False)
     worker.spinner = None  # Faust's terminal spinner writes escape codes into the log stream
     worker.execute_from_commandline()
+
+
+#: Tables of earlier releases whose values this release cannot read.
+RETIRED_TABLES = (RETIRED_CELL_TABLE, RETIRED_MERGE_TABLE)
+
+
+def refuse_retired_state(settings: Settings, app: faust.App) -> None:
+    """Stop before consuming if this worker id holds state in a layout this release no longer reads.
+
+    Starting anyway would begin the new tables empty while the committed offsets say the old ones
+    hold the counts so far: every window still open would lose what came before the upgrade."""
+    retired = {f"{app.conf.id}-{name}-changelog" for name in RETIRED_TABLES}
+    admin = admin_client(settings, "cxstream-worker-check")
+    try:
+        found = sorted(retired & set(admin.list_topics()))
+    finally:
+        admin.close()
+    if found:
+        raise ConfigError(
+            f"worker id {settings.worker_id!r} has scoring state from an earlier cxstream release in "
+            f"{', '.join(found)}, in a layout this release does not read (one cell per domain; now one "
+            "per channel holding every domain). Reprocess under a new id (CXSTREAM_WORKER_ID or "
+            "--worker-id) into a new database (CXSTREAM_CLICKHOUSE_DATABASE): the new id starts from "
+            "the input topics' start, and its score versions restart, so they must not meet the old "
+            "id's rows. Then delete the old id's topics and database."
+        )

@@ -106,3 +106,49 @@ def test_a_replayed_touchpoint_releases_its_feedback_again_but_a_duplicate_does_
     # Another message with the same touchpoint_id (a producer's retry) releases nothing.
     retry = StoredTouchpoint(PHONE, 1_000, 1_000, source=("cx.touchpoints.v1", 2, 41))
     assert join.on_touchpoint("tp-1", retry, now_ms=30) == []
+
+
+def _scoped_join() -> Join:
+    """A join whose scopes are the last character of the touchpoint id (as the worker uses partitions)."""
+    return Join({}, {}, WAIT, scope_of=lambda touchpoint_id: touchpoint_id[-1])
+
+
+def test_expiry_releases_only_its_own_scope() -> None:
+    join = _scoped_join()
+    join.on_feedback(_fb("fb-a", touchpoint_id="tp-a"), now_ms=0)
+    join.on_feedback(_fb("fb-b", touchpoint_id="tp-b"), now_ms=0)
+    assert [r.feedback_id for r in join.expire(now_ms=WAIT, scope="a")] == ["fb-a"]
+    assert [r.feedback_id for r in join.expire(now_ms=WAIT, scope="b")] == ["fb-b"]
+
+
+class _CountingDict(dict):  # type: ignore[type-arg]
+    """A dict that counts how often it is iterated (an expiry scan)."""
+
+    scans = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.scans += 1
+        return super().__iter__()
+
+
+def test_expiry_skips_the_scan_until_something_can_be_due_and_never_misses_a_deadline() -> None:
+    pending = _CountingDict()
+    join = Join({}, pending, WAIT, scope_of=lambda touchpoint_id: touchpoint_id[-1])
+    assert join.expire(now_ms=0, scope="a") == [] and pending.scans == 1  # unknown scope: scanned
+    join.on_feedback(_fb("fb-1", touchpoint_id="tp-a", received_at=100), now_ms=100)
+    assert join.expire(now_ms=WAIT, scope="a") == [] and pending.scans == 1  # not due before WAIT + 100
+    join.on_feedback(_fb("fb-2", touchpoint_id="tp-a", received_at=50), now_ms=50)  # an earlier deadline
+    assert [r.feedback_id for r in join.expire(now_ms=WAIT + 50, scope="a")] == ["fb-2"]
+    assert [r.feedback_id for r in join.expire(now_ms=WAIT + 100, scope="a")] == ["fb-1"]
+    assert pending.scans == 3
+
+
+def test_a_forgotten_scope_is_scanned_again() -> None:
+    pending = _CountingDict()
+    join = Join({}, pending, WAIT, scope_of=lambda touchpoint_id: touchpoint_id[-1])
+    join.expire(now_ms=0, scope="a")
+    # Another worker buffered feedback in scope "a" while it was not ours (straight into the table).
+    pending["tp-a"] = (_fb("fb-1", touchpoint_id="tp-a", received_at=0),)
+    assert join.expire(now_ms=WAIT, scope="a") == []  # believed empty: the scan is skipped
+    join.forget_scopes(["a"])
+    assert [r.feedback_id for r in join.expire(now_ms=WAIT, scope="a")] == ["fb-1"]
