@@ -123,6 +123,13 @@ class Settings:
         10, "How long the worker's producer waits to batch records into one request (0 = send at once)",
         minimum=0, maximum=1000,
     )
+    state_write_buffer_mb: int = _setting(
+        8, "RocksDB write buffer (memtable) size per table partition, MiB; two per partition at most",
+        minimum=1, maximum=1024,
+    )
+    state_block_cache_mb: int = _setting(
+        16, "RocksDB block cache per table partition, MiB (Faust's default is 2 GiB each)", minimum=1, maximum=4096,
+    )
     alert_threshold_pct: int = _setting(
         60, "Alert when a rolling 15-minute pct_positive falls below this", minimum=0, maximum=100
     )

@@ -16,7 +16,7 @@ from cxstream.schemas.records import Alert
 from cxstream.scores import AnswerCounts
 from cxstream.streams.alerting import AlertRule, AlertState, apply_score
 from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics
+from cxstream.streams.app import Topics, table_options
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.table_views import TableView
 
@@ -48,7 +48,7 @@ class AlertStage:
         self.topics = topics
         self.codec = codec
         self.rule = AlertRule(float(settings.alert_threshold_pct), settings.alert_min_responses)
-        self.table = app.Table("alert-state", partitions=topics.partitions)
+        self.table = app.Table("alert-state", partitions=topics.partitions, options=table_options(settings))
         self.states = TableView(self.table, _state_to_json, _state_from_json)
         acks.register("alert", topics.alert_input)
         app.agent(topics.alert_input, name="cxstream.alert")(self.run)

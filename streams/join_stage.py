@@ -20,7 +20,7 @@ from cxstream.schemas.errors import DecodeError, ValidationError
 from cxstream.schemas.records import EnrichedFeedback
 from cxstream.schemas.validation import check_feedback, check_touchpoint
 from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics
+from cxstream.streams.app import Topics, table_options
 from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS
 from cxstream.streams.metrics import METRICS
@@ -76,10 +76,10 @@ class JoinStage:
         self.topics = topics
         self.codec = codec
         partitions = topics.partitions
-        self.touchpoint_table = app.Table("join-touchpoints", partitions=partitions)
-        self.pending_table = app.Table("join-pending", partitions=partitions)
+        self.touchpoint_table = app.Table("join-touchpoints", partitions=partitions, options=table_options(settings))
+        self.pending_table = app.Table("join-pending", partitions=partitions, options=table_options(settings))
         # (partition, tick offset) -> what that tick released, so a replayed tick releases it again.
-        self.expired_table = app.Table("join-expired", partitions=partitions)
+        self.expired_table = app.Table("join-expired", partitions=partitions, options=table_options(settings))
         self.join = Join(
             TableView(self.touchpoint_table, _stored_to_json, _stored_from_json),
             TableView(self.pending_table, _pending_to_json, _pending_from_json),

@@ -22,7 +22,7 @@ from cxstream.schemas.records import DomainScore
 from cxstream.scores import AnswerCounts
 from cxstream.streams.alert_stage import alert_input
 from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics
+from cxstream.streams.app import Topics, table_options
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import partition_keys
@@ -63,7 +63,7 @@ class MergeStage:
         self.acks = acks
         self.topics = topics
         self.codec = codec
-        self.table = app.Table(MERGE_TABLE, partitions=topics.partitions)
+        self.table = app.Table(MERGE_TABLE, partitions=topics.partitions, options=table_options(settings))
         self.dirty = DirtyKeys()
         self.retention_ms = settings.window_retention_seconds * 1000
         self.ticks_topic = topics.ticks.get_topic_name()

@@ -22,7 +22,7 @@ from cxstream.schemas.errors import DecodeError
 from cxstream.schemas.records import EnrichedFeedback
 from cxstream.scores import AnswerCounts
 from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics
+from cxstream.streams.app import Topics, table_options
 from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
@@ -72,8 +72,8 @@ class ScoreStage:
         self.topics = topics
         self.codec = codec
         n = topics.partitions
-        self.seen_table = app.Table("score-seen", partitions=n)
-        self.cell_table = app.Table(CELL_TABLE, partitions=n)
+        self.seen_table = app.Table("score-seen", partitions=n, options=table_options(settings))
+        self.cell_table = app.Table(CELL_TABLE, partitions=n, options=table_options(settings))
         self.seen = TableView(self.seen_table, lambda v: [v.offset, v.seen_at], lambda r: FirstSeen(r[0], r[1]))
         self.cells = TableView(self.cell_table, _cell_to_json, _cell_from_json)
         self.dirty = DirtyKeys()
