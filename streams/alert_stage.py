@@ -1,10 +1,16 @@
-"""Stage D, alerts: merged window scores, re-keyed by (agency, service, domain), fold into a
-rolling 15-minute state per key; crossings of the threshold go to cx.alerts.v1."""
+"""Stage D, alerts: merged window scores, re-keyed by (agency, service), fold into a rolling
+15-minute state per (agency, service, domain); crossings of the threshold go to cx.alerts.v1.
+
+One input record carries a window cell's merged counts of every domain (a record per domain
+cost ~3 records and 3 state writes per cell update), and one table value holds the rolling
+states of every domain of an (agency, service).
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import faust
@@ -14,13 +20,17 @@ from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Alert
 from cxstream.scores import AnswerCounts
-from cxstream.streams.alerting import AlertRule, AlertState, apply_score
+from cxstream.streams.alerting import AlertRule, AlertState, apply_score, is_newer
 from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics, table_options
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.table_views import TableView
 
 log = get_logger(__name__)
+
+#: Named after the layout of its values (see score_stage.CELL_TABLE).
+ALERT_TABLE = "alert-states"
+RETIRED_ALERT_TABLE = "alert-state"
 
 
 def _state_to_json(state: AlertState) -> dict[str, Any]:
@@ -31,12 +41,21 @@ def _state_from_json(raw: dict[str, Any]) -> AlertState:
     return AlertState({(c[0], c[1]): (c[2], AnswerCounts(*c[3:8])) for c in raw["cells"]}, raw["firing"])
 
 
-def alert_input(window_start: int, agency: str, service: str, channel: str, domain: str, version: int,
-                counts: AnswerCounts) -> tuple[bytes, bytes]:
-    """(key, value) of one merged score for the alert stage, keyed by (agency, service, domain)."""
-    key = json.dumps([agency, service, domain]).encode()
+def _states_to_json(states: dict[str, AlertState]) -> dict[str, Any]:
+    return {domain: _state_to_json(state) for domain, state in states.items()}
+
+
+def _states_from_json(raw: dict[str, Any]) -> dict[str, AlertState]:
+    return {domain: _state_from_json(state) for domain, state in raw.items()}
+
+
+def alert_input(window_start: int, agency: str, service: str, channel: str, version: int,
+                counts: Mapping[str, AnswerCounts]) -> tuple[bytes, bytes]:
+    """(key, value) of one merged window cell (counts per domain) for the alert stage, keyed by
+    (agency, service)."""
+    key = json.dumps([agency, service]).encode()
     value = json.dumps({"window_start": window_start, "channel": channel, "version": version,
-                        "counts": list(counts.as_tuple())}).encode()
+                        "counts": {domain: list(c.as_tuple()) for domain, c in counts.items()}}).encode()
     return key, value
 
 
@@ -48,8 +67,8 @@ class AlertStage:
         self.topics = topics
         self.codec = codec
         self.rule = AlertRule(float(settings.alert_threshold_pct), settings.alert_min_responses)
-        self.table = app.Table("alert-state", partitions=topics.partitions, options=table_options(settings))
-        self.states = TableView(self.table, _state_to_json, _state_from_json)
+        self.table = app.Table(ALERT_TABLE, partitions=topics.partitions, options=table_options(settings))
+        self.states = TableView(self.table, _states_to_json, _states_from_json)
         acks.register("alert", topics.alert_input)
         app.agent(topics.alert_input, name="cxstream.alert")(self.run)
 
@@ -57,20 +76,29 @@ class AlertStage:
         await consume(stream, self.acks, self._handle, "alert")
 
     async def _handle(self, message: Any) -> None:
-        key = message.key.decode()
+        agency, service = json.loads(message.key)
         update = json.loads(message.value)
-        state = self.states.get(key) or AlertState()
-        transition = apply_score(state, update["window_start"], update["channel"], update["version"],
-                                 AnswerCounts(*update["counts"]), self.rule)
-        self.states[key] = state
-        if transition is None:
-            return
-        agency, service, domain = json.loads(key)
-        alert = Alert(agency=agency, service=service, domain=domain, state=transition.state,
-                      pct_positive=transition.counts.pct_positive, responses=transition.counts.responses,
-                      threshold=self.rule.threshold_pct, min_responses=self.rule.min_responses,
-                      window_end=transition.window_end, raised_at=int(time.time() * 1000))
-        METRICS.alerts[transition.state] += 1
-        log.warning("alert.raised", agency=agency, service=service, domain=domain, state=transition.state,
-                    pct_positive=round(alert.pct_positive, 1), responses=alert.responses)
-        await self.topics.alerts.send(key=message.key, value=self.codec.encode("Alert", alert.to_avro()))
+        window_start, channel, version = update["window_start"], update["channel"], update["version"]
+        states = self.states.get(message.key.decode()) or {}
+        transitions = []
+        changed = False
+        for domain, raw_counts in sorted(update["counts"].items()):
+            state = states.setdefault(domain, AlertState())
+            if not is_newer(state, window_start, channel, version):
+                continue  # a replay or an older update: nothing to change, nothing to raise
+            changed = True
+            transition = apply_score(state, window_start, channel, version, AnswerCounts(*raw_counts), self.rule)
+            if transition is not None:
+                transitions.append((domain, transition))
+        if changed:
+            self.states[message.key.decode()] = states
+        for domain, transition in transitions:
+            alert = Alert(agency=agency, service=service, domain=domain, state=transition.state,
+                          pct_positive=transition.counts.pct_positive, responses=transition.counts.responses,
+                          threshold=self.rule.threshold_pct, min_responses=self.rule.min_responses,
+                          window_end=transition.window_end, raised_at=int(time.time() * 1000))
+            METRICS.alerts[transition.state] += 1
+            log.warning("alert.raised", agency=agency, service=service, domain=domain, state=transition.state,
+                        pct_positive=round(alert.pct_positive, 1), responses=alert.responses)
+            await self.topics.alerts.send(key=json.dumps([agency, service, domain]).encode(),
+                                          value=self.codec.encode("Alert", alert.to_avro()))

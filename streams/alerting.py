@@ -42,12 +42,17 @@ class Transition:
     window_end: int
 
 
+def is_newer(state: AlertState, window_start: int, channel: str, version: int) -> bool:
+    """True if an update of (window_start, channel) at ``version`` would change ``state``."""
+    known = state.cells.get((window_start, channel))
+    return known is None or known[0] < version
+
+
 def apply_score(
     state: AlertState, window_start: int, channel: str, version: int, counts: AnswerCounts, rule: AlertRule
 ) -> Transition | None:
     """Fold one merged window score into the state; the alert transition it causes, if any."""
-    known = state.cells.get((window_start, channel))
-    if known is not None and known[0] >= version:
+    if not is_newer(state, window_start, channel, version):
         return None
     state.cells[(window_start, channel)] = (version, counts)
     latest = max(w for w, _ in state.cells)

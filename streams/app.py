@@ -38,7 +38,7 @@ class Topics:
     joined: Any  # feedback with its attribution, keyed by feedback_id (internal)
     partials: Any  # per-partition window states, keyed by window (internal)
     ticks: Any  # one tick per partition and interval, for periodic table work (internal)
-    alert_input: Any  # merged scores keyed by (agency, service, domain), for the alert stage (internal)
+    alert_input: Any  # merged window cells keyed by (agency, service), for the alert stage (internal)
     confirms: Any  # markers sent through the producer buffer to confirm it has drained (internal, never read)
     enriched: Any  # the storage feed: accepted feedback, one per feedback_id
     scores: Any

@@ -130,6 +130,11 @@ class MergeStage:
                 mean=counts.mean, pct_positive=counts.pct_positive, version=merged.version,
             )
             await self.topics.scores.send(key=key.encode(), value=self.codec.encode("DomainScore", score.to_avro()))
-            alert_key, alert_value = alert_input(window_start, agency, service, channel, domain, merged.version, counts)
-            await self.topics.alert_input.send(key=alert_key, value=alert_value)
             METRICS.scores_emitted += 1
+        # One alert input per window cell, with every domain (the alert stage skips what it has).
+        for window, merged in merged_cells.items():
+            if merged is None:
+                continue
+            window_start, agency, service, channel = json.loads(window)
+            alert_key, alert_value = alert_input(window_start, agency, service, channel, merged.version, merged.counts)
+            await self.topics.alert_input.send(key=alert_key, value=alert_value)

@@ -15,7 +15,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.stack.topics import ensure_topics
 from cxstream.sinks.service import ClickHouseSink
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
-from cxstream.streams.alert_stage import AlertStage
+from cxstream.streams.alert_stage import RETIRED_ALERT_TABLE, AlertStage
 from cxstream.streams.app import create_app, declare_topics, internal_topic_names, worker_data_dir
 from cxstream.streams.join_stage import JoinStage
 from cxstream.streams.merge_stage import RETIRED_MERGE_TABLE, MergeStage
@@ -126,7 +126,7 @@ def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
 
 
 #: Tables of earlier releases whose values this release cannot read.
-RETIRED_TABLES = (RETIRED_CELL_TABLE, RETIRED_MERGE_TABLE)
+RETIRED_TABLES = (RETIRED_CELL_TABLE, RETIRED_MERGE_TABLE, RETIRED_ALERT_TABLE)
 
 
 def refuse_retired_state(settings: Settings, app: faust.App) -> None:

@@ -14,7 +14,7 @@ def test_every_table_gets_the_configured_memory_bounds(tmp_path: Path) -> None:
     app = build(settings)
     assert {table.name for table in app.tables.values()} == {
         "join-touchpoints", "join-pending", "join-expired", "score-seen", "score-cellsets", "merge-cellsets",
-        "alert-state"}
+        "alert-states"}
     for table in app.tables.values():
         options = table.data.rocksdb_options  # the store Faust opens each partition's database with
         assert options.write_buffer_size == 4 * 1024 * 1024, table.name
