@@ -143,8 +143,8 @@ def refuse_retired_state(settings: Settings, app: faust.App) -> None:
     if found:
         raise ConfigError(
             f"worker id {settings.worker_id!r} has scoring state from an earlier cxstream release in "
-            f"{', '.join(found)}, in a layout this release does not read (one cell per domain; now one "
-            "per channel holding every domain). Reprocess under a new id (CXSTREAM_WORKER_ID or "
+            f"{', '.join(found)}, in a layout this release does not read (a value per domain; now one "
+            "value holds every domain of a cell, or of an agency and service). Reprocess under a new id (CXSTREAM_WORKER_ID or "
             "--worker-id) into a new database (CXSTREAM_CLICKHOUSE_DATABASE): the new id starts from "
             "the input topics' start, and its score versions restart, so they must not meet the old "
             "id's rows. Then delete the old id's topics and database."
