@@ -13,8 +13,12 @@ any other store (the in-memory one of tests) falls back to filtering every key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
+
+#: A long walk gives the event loop a turn this often (heartbeats, other stages, the sink).
+YIELD_EVERY = 5_000
 
 
 def partition_keys(table: Any, partition: int, fallback_owner: Callable[[str], int]) -> list[str]:
@@ -30,3 +34,22 @@ def partition_keys(table: Any, partition: int, fallback_owner: Callable[[str], i
     if database is None:  # never opened here: nothing of this partition is stored
         return []
     return [store._decode_key(raw) for raw in store._visible_keys(database)]
+
+
+async def partition_items(table: Any, partition: int, fallback_owner: Callable[[str], int]) -> AsyncIterator[tuple[str, Any]]:
+    """(key, value) of every key of ``table`` under ``partition``, read in one pass (no lookup
+    per key), giving the event loop a turn every ``YIELD_EVERY`` keys. Callers must not change
+    the table while walking: collect, then delete."""
+    store = table.data
+    databases = getattr(store, "_dbs", None)
+    if databases is None or not hasattr(store, "_visible_items"):
+        pairs: Any = ((key, table.get(key)) for key in partition_keys(table, partition, fallback_owner))
+    else:
+        database = databases.get(partition)
+        pairs = () if database is None else (
+            (store._decode_key(raw_key), store._decode_value(raw_value))
+            for raw_key, raw_value in store._visible_items(database))
+    for walked, (key, value) in enumerate(pairs, start=1):
+        yield key, value
+        if walked % YIELD_EVERY == 0:
+            await asyncio.sleep(0)

@@ -26,7 +26,7 @@ from cxstream.streams.app import Topics, table_options
 from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
-from cxstream.streams.partition_keys import partition_keys
+from cxstream.streams.partition_keys import partition_items, partition_keys
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.scoring import CellKey, CellState, apply_answers
 from cxstream.streams.table_views import TableView
@@ -93,7 +93,7 @@ class ScoreStage:
             return
         await self._flush(message.partition)
         if message.offset % SWEEP_EVERY_TICKS == 0:
-            deleted = self.sweep(message.partition, int(time.time() * 1000))
+            deleted = await self.sweep(message.partition, int(time.time() * 1000))
             log.info("score.swept", partition=message.partition, deleted=deleted)
 
     async def _score(self, message: Any, now_ms: int) -> None:
@@ -133,23 +133,23 @@ class ScoreStage:
         self.stream_time[partition] = stream_time
         return max(stream_time, now_ms) - self.retention_ms
 
-    def sweep(self, partition: int, now_ms: int) -> int:
+    async def sweep(self, partition: int, now_ms: int) -> int:
         """Forget this partition's cells past the window retention and dedupe entries past the
         dedupe horizon; returns how many keys were deleted."""
         horizon = self._horizon(partition, 0, now_ms)
-        deleted = 0
-        for text in partition_keys(self.cell_table, partition, lambda k: cell_key_from_text(k).partition):
-            if cell_key_from_text(text).window_start < horizon:
-                del self.cell_table[text]
-                deleted += 1
+        cells = [text for text in partition_keys(self.cell_table, partition, lambda k: cell_key_from_text(k).partition)
+                 if cell_key_from_text(text).window_start < horizon]
         dedupe_ms = self.settings.dedupe_horizon_seconds * 1000
         n = self.topics.partitions
-        for feedback_id in partition_keys(self.seen_table, partition, lambda k: home_partition(k.encode(), n)):
-            entry = self.seen.get(feedback_id)
-            if entry is not None and now_ms - entry.seen_at > dedupe_ms:
-                del self.seen_table[feedback_id]
-                deleted += 1
-        return deleted
+        # An entry is [offset, seen_at] (see self.seen).
+        seen = [feedback_id async for feedback_id, raw in
+                partition_items(self.seen_table, partition, lambda k: home_partition(k.encode(), n))
+                if raw is not None and now_ms - raw[1] > dedupe_ms]
+        for text in cells:
+            del self.cell_table[text]
+        for feedback_id in seen:
+            del self.seen_table[feedback_id]
+        return len(cells) + len(seen)
 
     async def _flush(self, partition: int) -> None:
         # The local store holds every owned partition; a tick touches only its own.
