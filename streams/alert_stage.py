@@ -24,6 +24,7 @@ from cxstream.streams.alerting import AlertRule, AlertState, apply_score, is_new
 from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics, table_options
 from cxstream.streams.metrics import METRICS
+from cxstream.streams.scoring import domain_counts_to_json
 from cxstream.streams.table_views import TableView
 
 log = get_logger(__name__)
@@ -55,7 +56,7 @@ def alert_input(window_start: int, agency: str, service: str, channel: str, vers
     (agency, service)."""
     key = json.dumps([agency, service]).encode()
     value = json.dumps({"window_start": window_start, "channel": channel, "version": version,
-                        "counts": {domain: list(c.as_tuple()) for domain, c in counts.items()}}).encode()
+                        "counts": domain_counts_to_json(counts)}).encode()
     return key, value
 
 

@@ -24,7 +24,7 @@ from cxstream.streams.app import Topics, table_options
 from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS
 from cxstream.streams.metrics import METRICS
-from cxstream.streams.partition_keys import partition_items, partition_keys
+from cxstream.streams.partition_keys import delete_stale, partition_keys
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.table_views import TableView
 
@@ -128,17 +128,13 @@ class JoinStage:
 
     async def sweep(self, partition: int, now_ms: int) -> int:
         """Forget this partition's touchpoints past their retention and old expiry records."""
-        old = [key async for key, record in partition_items(self.expired_table, partition, lambda k: int(k.split(":")[0]))
-               if record is not None and now_ms - record[0] > EXPIRED_KEEP_MS]
         retention_ms = self.settings.touchpoint_retention_seconds * 1000
+        records = await delete_stale(self.expired_table, partition, lambda k: int(k.split(":")[0]),
+                                     lambda record: now_ms - record[0] > EXPIRED_KEEP_MS)
         # raw[4] is stored_at (see _stored_to_json): no need to build every stored touchpoint.
-        stale = [key async for key, raw in partition_items(self.touchpoint_table, partition, self._home)
-                 if raw is not None and now_ms - raw[4] > retention_ms]
-        for key in old:
-            del self.expired_table[key]
-        for key in stale:
-            del self.touchpoint_table[key]
-        return len(old) + len(stale)
+        touchpoints = await delete_stale(self.touchpoint_table, partition, self._home,
+                                         lambda raw: now_ms - raw[4] > retention_ms)
+        return records + touchpoints
 
     async def _handle(self, message: Any, now_ms: int) -> None:
         METRICS.events_in[message.topic] += 1

@@ -19,7 +19,6 @@ import faust
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import DomainScore
-from cxstream.scores import AnswerCounts
 from cxstream.streams.alert_stage import alert_input
 from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics, table_options
@@ -27,7 +26,14 @@ from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import partition_keys
 from cxstream.streams.partitioning import home_partition
-from cxstream.streams.scoring import Partial, changed_domains, merge_partials, newer_partial
+from cxstream.streams.scoring import (
+    Partial,
+    changed_domains,
+    domain_counts_from_json,
+    domain_counts_to_json,
+    merge_partials,
+    newer_partial,
+)
 from cxstream.streams.windows import WINDOW_SECONDS
 
 #: Named after the layout of its values (see score_stage.CELL_TABLE).
@@ -35,20 +41,12 @@ MERGE_TABLE = "merge-cellsets"
 RETIRED_MERGE_TABLE = "merge-windows"
 
 
-def _counts_from_json(raw: dict[str, list[int]]) -> dict[str, AnswerCounts]:
-    return {domain: AnswerCounts(*counts) for domain, counts in raw.items()}
-
-
-def _counts_to_json(counts: Any) -> dict[str, list[int]]:
-    return {domain: list(c.as_tuple()) for domain, c in counts.items()}
-
-
 def _partials_from_json(raw: dict[str, list[Any]]) -> dict[int, Partial]:
-    return {int(p): Partial(int(p), v[0], _counts_from_json(v[1])) for p, v in raw.items()}
+    return {int(p): Partial(int(p), v[0], domain_counts_from_json(v[1])) for p, v in raw.items()}
 
 
 def _partials_to_json(partials: dict[int, Partial]) -> dict[str, list[Any]]:
-    return {str(p): [x.version, _counts_to_json(x.counts)] for p, x in partials.items()}
+    return {str(p): [x.version, domain_counts_to_json(x.counts)] for p, x in partials.items()}
 
 
 def score_key(window_cell: str, domain: str) -> str:
@@ -82,7 +80,7 @@ class MergeStage:
             return
         window = message.key.decode()
         incoming = json.loads(message.value)
-        partial = Partial(incoming["partition"], incoming["version"], _counts_from_json(incoming["counts"]))
+        partial = Partial(incoming["partition"], incoming["version"], domain_counts_from_json(incoming["counts"]))
         stored = _partials_from_json(self.table.get(window) or {})
         known = stored.get(partial.partition)
         if newer_partial(known, partial):

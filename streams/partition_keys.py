@@ -53,3 +53,14 @@ async def partition_items(table: Any, partition: int, fallback_owner: Callable[[
         yield key, value
         if walked % YIELD_EVERY == 0:
             await asyncio.sleep(0)
+
+
+async def delete_stale(table: Any, partition: int, fallback_owner: Callable[[str], int],
+                       stale: Callable[[Any], bool]) -> int:
+    """Delete the keys of ``partition`` whose stored value is ``stale`` (collected in one walk,
+    deleted after it); returns how many."""
+    keys = [key async for key, value in partition_items(table, partition, fallback_owner)
+            if value is not None and stale(value)]
+    for key in keys:
+        del table[key]
+    return len(keys)

@@ -20,15 +20,14 @@ from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import DecodeError
 from cxstream.schemas.records import EnrichedFeedback
-from cxstream.scores import AnswerCounts
 from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics, table_options
 from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
-from cxstream.streams.partition_keys import partition_items, partition_keys
+from cxstream.streams.partition_keys import delete_stale, partition_keys
 from cxstream.streams.partitioning import home_partition
-from cxstream.streams.scoring import CellKey, CellState, apply_answers
+from cxstream.streams.scoring import CellKey, CellState, apply_answers, domain_counts_from_json, domain_counts_to_json
 from cxstream.streams.table_views import TableView
 from cxstream.streams.windows import window_start_ms
 
@@ -56,11 +55,11 @@ def window_key_text(key: CellKey) -> str:
 
 
 def _cell_to_json(state: CellState) -> list[Any]:
-    return [state.applied_offset, {domain: list(counts.as_tuple()) for domain, counts in state.counts.items()}]
+    return [state.applied_offset, domain_counts_to_json(state.counts)]
 
 
 def _cell_from_json(raw: list[Any]) -> CellState:
-    return CellState({domain: AnswerCounts(*counts) for domain, counts in raw[1].items()}, raw[0])
+    return CellState(domain_counts_from_json(raw[1]), raw[0])
 
 
 class ScoreStage:
@@ -139,17 +138,14 @@ class ScoreStage:
         horizon = self._horizon(partition, 0, now_ms)
         cells = [text for text in partition_keys(self.cell_table, partition, lambda k: cell_key_from_text(k).partition)
                  if cell_key_from_text(text).window_start < horizon]
+        for text in cells:
+            del self.cell_table[text]
         dedupe_ms = self.settings.dedupe_horizon_seconds * 1000
         n = self.topics.partitions
         # An entry is [offset, seen_at] (see self.seen).
-        seen = [feedback_id async for feedback_id, raw in
-                partition_items(self.seen_table, partition, lambda k: home_partition(k.encode(), n))
-                if raw is not None and now_ms - raw[1] > dedupe_ms]
-        for text in cells:
-            del self.cell_table[text]
-        for feedback_id in seen:
-            del self.seen_table[feedback_id]
-        return len(cells) + len(seen)
+        seen = await delete_stale(self.seen_table, partition, lambda k: home_partition(k.encode(), n),
+                                  lambda raw: now_ms - raw[1] > dedupe_ms)
+        return len(cells) + seen
 
     async def _flush(self, partition: int) -> None:
         # The local store holds every owned partition; a tick touches only its own.
@@ -161,6 +157,6 @@ class ScoreStage:
                 continue
             cell = cell_key_from_text(text)
             partial = {"partition": cell.partition, "version": state.version,
-                       "counts": {domain: list(counts.as_tuple()) for domain, counts in state.counts.items()}}
+                       "counts": domain_counts_to_json(state.counts)}
             await self.topics.partials.send(key=window_key_text(cell).encode(), value=json.dumps(partial).encode())
             METRICS.partials_emitted += 1

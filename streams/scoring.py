@@ -20,6 +20,15 @@ from cxstream.scores import AnswerCounts
 DomainCounts = Mapping[str, AnswerCounts]
 
 
+def domain_counts_to_json(counts: DomainCounts) -> dict[str, list[int]]:
+    """The one JSON form of counts per domain (table values and internal records)."""
+    return {domain: list(c.as_tuple()) for domain, c in counts.items()}
+
+
+def domain_counts_from_json(raw: Mapping[str, list[int]]) -> dict[str, AnswerCounts]:
+    return {domain: AnswerCounts(*counts) for domain, counts in raw.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class CellKey:
     """One partial cell: a source partition's share of a (window, agency, service, channel)."""
