@@ -3,18 +3,23 @@
 Counts come from the stored facts (views ``touchpoints`` and ``feedback``), so history loaded
 late counts too: touchpoints by ``occurred_at``, feedback by ``submitted_at``, both within the
 quarter's [start, end) in UTC (``cxstream.fiscal``). Column names are the government collection's
-(GSA Touchpoints), see ../shared/A11.md; q1..q7 are the domains in the contract's order.
+(GSA Touchpoints), see docs/A11.md; q1..q7 are the domains in the contract's order.
+
+Stored rows may leave things unknown, and the report says so rather than guess or crash: a domain
+nobody answered has zero counts and no point scale; a cell none of whose touchpoints says whether
+a survey was offered has no ``volume_of_customers_provided_survey_opportunity`` (empty in CSV,
+null in JSON), which is not the same as 0.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final, TextIO
 
+from cxstream.csv_cells import write_rows
 from cxstream.fiscal import quarter_bounds
 from cxstream.scores import AnswerCounts
 from cxstream.sinks.connection import SqlClient
@@ -55,7 +60,8 @@ class Served:
     """Touchpoints of one cell in the quarter."""
 
     customers: int = 0
-    offered_survey: int = 0
+    #: None when no touchpoint of the cell says whether it offered a survey (unknown, not zero).
+    offered_survey: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -127,18 +133,25 @@ def query_report(
     """The report of one fiscal quarter (optionally one agency) from the views in ``database``."""
     db = check_database_name(database)
     start, end = quarter_bounds(fiscal_year, quarter)
+    if agency is not None and not agency.strip():
+        raise ValueError("an agency filter must not be empty (None means every agency)")
     params: dict[str, Any] = {"start": int(start.timestamp()), "end": int(end.timestamp()), "agency": agency or ""}
-    only_agency = "AND agency = %(agency)s" if agency else ""
+    only_agency = "" if agency is None else "AND agency = %(agency)s"
+    # countIf over a Nullable column whose rows are all NULL is NULL on ClickHouse 18.16 (0 on
+    # current releases): every condition is made non-Nullable with ifNull first.
     served_rows = client.execute(
         f"""
-        SELECT agency, service, channel, count(), countIf(survey_offered = 1)
+        SELECT agency, service, channel, count(), countIf(ifNull(survey_offered = 1, 0)),
+               countIf(isNotNull(survey_offered))
         FROM {db}.touchpoints
         WHERE occurred_at >= toDateTime(%(start)s, 'UTC') AND occurred_at < toDateTime(%(end)s, 'UTC') {only_agency}
         GROUP BY agency, service, channel
         """,
         params,
     )
-    answer_counts = ", ".join(f"countIf({domain} = {answer})" for domain in DOMAINS for answer in _ANSWERS)
+    answer_counts = ", ".join(
+        f"countIf(ifNull({domain} = {answer}, 0))" for domain in DOMAINS for answer in _ANSWERS
+    )
     answered_rows = client.execute(
         f"""
         SELECT agency, service, channel, count(), {answer_counts}
@@ -148,7 +161,10 @@ def query_report(
         """,
         params,
     )
-    served = {(a, s, c): Served(int(n), int(offered)) for a, s, c, n, offered in served_rows}
+    served = {
+        (a, s, c): Served(int(n), int(offered) if int(said) else None)
+        for a, s, c, n, offered, said in served_rows
+    }
     answered = {}
     width = len(_ANSWERS)
     for a, s, c, respondents, *counts in answered_rows:
@@ -161,11 +177,9 @@ def query_report(
 
 
 def write_csv(rows: Iterable[ReportRow], out: TextIO) -> None:
-    """The report as CSV with a header; an empty point scale is an empty field."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow(["" if value is None else str(value) for value in row.values().values()])
+    """The report as CSV with a header; an unknown value is an empty field, and text that a
+    spreadsheet would run as a formula is neutralised (cxstream.csv_cells)."""
+    write_rows(out, COLUMNS, (row.values().values() for row in rows))
 
 
 def write_json(rows: Iterable[ReportRow], out: TextIO) -> None:

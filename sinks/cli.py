@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 
-from cxstream.config import Settings
+from clickhouse_driver.errors import ServerException
+
+from cxstream.config import Settings, env_var
 from cxstream.sinks.errors import StorageError
 from cxstream.sinks.migrate import check_database_name, check_identifier
 
@@ -48,8 +50,6 @@ def bi_user(settings: Settings, print_sql: bool) -> None:
     if print_sql:
         click.echo(sql, nl=False)
         return
-    from clickhouse_driver.errors import ServerException
-
     from cxstream.sinks.connection import connect, server_message
     from cxstream.sinks.sqlscript import split_statements
 
@@ -103,9 +103,15 @@ def a11(settings: Settings, fiscal_year: int, quarter: int, agency: str | None, 
 
     if not 1900 < fiscal_year < 10000:
         raise click.BadParameter(f"{fiscal_year} is not a fiscal year", param_hint="--fiscal-year")
+    if agency is not None and not agency.strip():
+        # An unset shell variable ("--agency $AGENCY") must not export every agency's figures.
+        raise click.BadParameter("must not be empty: leave --agency out to report every agency",
+                                 param_hint="--agency")
     client = connect(settings)
     try:
         rows = query_report(client, settings.clickhouse_database, fiscal_year, quarter, agency)
+    except ServerException as exc:
+        raise StorageError(_report_failure(settings, exc)) from None
     finally:
         client.disconnect()
     write = write_csv if fmt == "csv" else write_json
@@ -122,3 +128,19 @@ def a11(settings: Settings, fiscal_year: int, quarter: int, agency: str | None, 
         Path(tmp).unlink(missing_ok=True)
         raise
     click.echo(f"{len(rows)} rows written to {out_path}", err=True)
+
+
+#: ClickHouse codes for a database or table that is not there (yet).
+_MISSING = {60: "table", 81: "database"}
+
+
+def _report_failure(settings: Settings, exc: ServerException) -> str:
+    """One line saying why the report could not be read, and what to do about it."""
+    from cxstream.sinks.connection import server_message
+
+    missing = _MISSING.get(exc.code)
+    if missing:
+        return (f"the {missing} the report reads is missing in {settings.clickhouse_database!r} "
+                f"({server_message(exc)}): run `cxstream db migrate` (or start the worker), or point "
+                f"{env_var('clickhouse_database')} at cxstream's database")
+    return f"the report query failed: {server_message(exc)}"

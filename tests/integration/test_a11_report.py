@@ -8,6 +8,7 @@ touchpoint in its cell.
 from __future__ import annotations
 
 import csv
+import json
 import random
 from collections import defaultdict
 from collections.abc import Iterator
@@ -178,3 +179,99 @@ def test_cli_writes_the_report_as_csv(stack: StackStatus, settings: Settings, da
     expected = _expected(data, 2027, 1)
     assert [list(row) for row in rows[:1]] == [list(COLUMNS)]
     assert rows == [{k: "" if v is None else str(v) for k, v in row.items()} for row in expected]
+
+
+# --- ordinary traffic that once crashed the report (found trying it as a new user would) -----------
+def _sparse_data_set() -> DataSet:
+    """One cell whose feedback answers satisfaction only (every other domain column is all NULL)
+    and whose touchpoints never say whether a survey was offered; a second cell where some do."""
+    q1 = _ms(2026, 11, 2)
+    return DataSet(
+        touchpoints=[
+            Touchpoint("sparse-tp-1", q1, "X", "site", "website"),  # survey_offered absent
+            Touchpoint("sparse-tp-2", q1 + 1, "X", "site", "website"),
+            Touchpoint("sparse-tp-3", q1, "Y", "desk", "in_person", survey_offered=True),
+            Touchpoint("sparse-tp-4", q1, "Y", "desk", "in_person"),
+            Touchpoint("sparse-tp-5", q1, "Y", "desk", "in_person", survey_offered=False),
+        ],
+        feedback=[
+            EnrichedFeedback("sparse-fb-1", "sparse-tp-1", q1 + 5, "X", "site", "website", True,
+                             {"satisfaction": 4}, None),
+        ],
+    )
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def sparse(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Backend]:
+    if request.param == LOCAL:
+        request.getfixturevalue("stack")
+    with open_backend(request.param, settings, "cx_test_a11_sparse") as backend:
+        _load(backend, _sparse_data_set())
+        yield backend
+
+
+def test_a_domain_nobody_answered_reports_zero_counts_and_no_point_scale(sparse: Backend) -> None:
+    rows = {row.cell: row.values() for row in query_report(sparse.client, sparse.database, 2027, 1)}
+    x = rows[("X", "site", "website")]
+    assert (x["q1_4"], x["q1_point_scale"]) == (1, Decimal("4.00"))
+    for number in range(2, len(DOMAINS) + 1):
+        assert [x[f"q{number}_{a}"] for a in range(1, 6)] == [0] * 5
+        assert x[f"q{number}_point_scale"] is None
+
+
+def test_survey_opportunity_is_unknown_when_no_touchpoint_of_the_cell_says(sparse: Backend) -> None:
+    rows = {row.cell: row.values() for row in query_report(sparse.client, sparse.database, 2027, 1)}
+    unknown = rows[("X", "site", "website")]
+    assert unknown["volume_of_customers"] == 2
+    assert unknown["volume_of_customers_provided_survey_opportunity"] is None  # unknown, not 0
+    known = rows[("Y", "desk", "in_person")]
+    assert (known["volume_of_customers"], known["volume_of_customers_provided_survey_opportunity"]) == (3, 1)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_cli_reports_sparse_traffic_without_crashing(
+    stack: StackStatus, settings: Settings, tmp_path: Any, fmt: str
+) -> None:
+    with open_backend(LOCAL, settings, "cx_test_a11_sparse_cli") as backend:
+        _load(backend, _sparse_data_set())
+        out = tmp_path / f"report.{fmt}"
+        result = CliRunner().invoke(main, [
+            "--clickhouse-database", backend.database, "report", "a11", "--fiscal-year", "2027", "--quarter", "1",
+            "--agency", "X", "--format", fmt, "--out", str(out),
+        ])
+        assert result.exit_code == 0, result.output
+    text = out.read_text()
+    if fmt == "json":
+        [row] = json.loads(text)
+        assert row["volume_of_customers_provided_survey_opportunity"] is None
+        assert row["q2_point_scale"] is None and row["q1_point_scale"] == 4.0
+    else:
+        [row] = list(csv.DictReader(text.splitlines()))
+        assert row["volume_of_customers_provided_survey_opportunity"] == ""
+        assert (row["q1_4"], row["q2_4"], row["q2_point_scale"]) == ("1", "0", "")
+
+
+@pytest.mark.integration
+def test_cli_neutralises_formulas_in_names(stack: StackStatus, settings: Settings, tmp_path: Any) -> None:
+    q1 = _ms(2026, 11, 2)
+    hostile = '=HYPERLINK("http://evil.example/","open")'
+    data = DataSet([Touchpoint("f-tp-1", q1, "@SUM(A1)", hostile, "phone"),
+                    Touchpoint("f-tp-2", q1, "-2+3", "\tTAB", "phone")], [])
+    with open_backend(LOCAL, settings, "cx_test_a11_formula") as backend:
+        _load(backend, data)
+        out = tmp_path / "report.csv"
+        result = CliRunner().invoke(main, [
+            "--clickhouse-database", backend.database, "report", "a11", "--fiscal-year", "2027", "--quarter", "1",
+            "--out", str(out),
+        ])
+        assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.read_text().splitlines()))
+    cells = {(row["agency"], row["service_provided"]) for row in rows}
+    assert cells == {("'@SUM(A1)", "'" + hostile), ("'-2+3", "'\tTAB")}
+
+
+def test_an_empty_agency_filter_is_refused_not_read_as_every_agency() -> None:
+    result = CliRunner().invoke(main, ["report", "a11", "--fiscal-year", "2027", "--quarter", "1", "--agency", ""])
+    assert result.exit_code == 2
+    assert "--agency" in result.output and "empty" in result.output
