@@ -6,7 +6,6 @@ record is flushed to the broker (acks=all) before the command returns, also on C
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -17,6 +16,7 @@ from typing import IO, Any, Protocol
 
 from kafka import KafkaProducer
 
+from cxstream.ingest.json_records import NotARecord, parse_record
 from cxstream.logs import get_logger
 
 log = get_logger(__name__)
@@ -108,7 +108,7 @@ def publish_lines(
             if not line.strip():
                 continue
             try:
-                key, value = kind.to_message(_parse_object(_decode(line)))
+                key, value = kind.to_message(_parse_record(line))
             except Rejection as rejection:
                 summary.rejected[rejection.reason] += 1
                 report_rejection(number, rejection)
@@ -150,21 +150,12 @@ def _flush_through_interrupts(producer: KafkaProducer, timeout: float) -> bool:
                 return interrupted
 
 
-def _decode(line: bytes) -> str:
+def _parse_record(line: bytes) -> dict[str, Any]:
     try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Rejection("not_utf8", f"invalid UTF-8 at byte {exc.start}") from None
-
-
-def _parse_object(line: str) -> dict[str, Any]:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise Rejection("not_json", f"invalid JSON at column {exc.colno}: {exc.msg}") from None
-    if not isinstance(obj, dict):
-        raise Rejection("not_an_object", f"expected a JSON object, got {type(obj).__name__}")
-    return obj
+        return parse_record(line)
+    except NotARecord as bad:
+        error = bad.error
+        raise Rejection(error.rule, error.message if error.field == "$" else str(error)) from None
 
 
 def open_input(path: str) -> IO[bytes]:

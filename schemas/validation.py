@@ -123,10 +123,14 @@ def parse_rfc3339(text: str) -> int:
     fraction = (match.group(7) or ".")[1:]
     zone = match.group(8)
     offset = "+00:00" if zone in ("Z", "z") else zone
-    date_time = "{}-{}-{}T{}:{}:{}".format(*match.groups()[:6])
+    year, month, day, hour, minute, second = match.groups()[:6]
+    # RFC 3339 allows a leap second (:60, in the last minute of an hour in the writer's offset).
+    # Epoch time has none: it is read as the first instant of the next minute, as POSIX does.
+    leap = 1 if second == "60" and minute == "59" else 0
+    date_time = f"{year}-{month}-{day}T{hour}:{minute}:{int(second) - leap:02d}"
     try:
         whole_seconds = datetime.fromisoformat(date_time + offset)  # ValueError for impossible dates
-        seconds = int(whole_seconds.timestamp())
+        seconds = int(whole_seconds.timestamp()) + leap
     except OverflowError as exc:  # year 1 or 9999 pushed past datetime's range by the offset
         raise ValueError(str(exc)) from None
     return seconds * 1000 + int((fraction + "000")[:3])

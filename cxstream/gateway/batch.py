@@ -6,13 +6,13 @@ ignored). A record that breaks the contract is rejected with every broken rule; 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from cxstream.contract_kinds import JsonKind
 from cxstream.gateway.errors import Refusal
+from cxstream.ingest.json_records import NotARecord, parse_record
 from cxstream.schemas.errors import FieldError, ValidationError
 from cxstream.schemas.records import Feedback, Touchpoint
 
@@ -82,15 +82,6 @@ def sort_records(body: bytes, batch: bool, kind: JsonKind, max_records: int, id_
 
 def _parse(line: bytes) -> tuple[dict[str, Any] | None, FieldError | None]:
     try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, FieldError("$", "not_utf8", f"invalid UTF-8 at byte {exc.start}")
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, FieldError("$", "not_json", f"invalid JSON at column {exc.colno}: {exc.msg}")
-    except RecursionError:
-        return None, FieldError("$", "not_json", "JSON nested too deeply")
-    if not isinstance(obj, dict):
-        return None, FieldError("$", "not_an_object", f"expected a JSON object, got {type(obj).__name__}")
-    return obj, None
+        return parse_record(line), None
+    except NotARecord as bad:
+        return None, bad.error

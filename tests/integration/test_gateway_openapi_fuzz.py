@@ -6,6 +6,8 @@ documented 503, every status must be documented, and every body must match its d
 
 from __future__ import annotations
 
+import json
+import uuid
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -76,3 +79,33 @@ def test_no_generated_request_breaks_the_gateway_or_its_document(case: Any, gate
         case.body = _own_agency(case.body)
     case.call_and_validate(base_url=f"http://127.0.0.1:{gateway.port}", headers={"Authorization": f"Bearer {key}"},
                            checks=CHECKS)
+
+
+#: Input classes that once made the gateway answer 500 for a whole batch (or nearly): a lone UTF-16
+#: surrogate (half an emoji), an integer past Python's 4,300-digit limit, nesting past the parser's
+#: recursion limit. Generated ones are mixed with valid records in one NDJSON body.
+_HOSTILE = st.one_of(
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF).map(
+        lambda c: ('{"touchpoint_id": "h", "occurred_at": "2026-11-25T14:03:07Z", "agency": "VA", '
+                   '"service": "s\\u%04x", "channel": "phone"}' % ord(c)).encode()),
+    st.integers(4_301, 8_000).map(lambda n: b'{"touchpoint_id": "h", "wait_seconds": ' + b"9" * n + b"}"),
+    st.integers(2_000, 100_000).map(lambda n: b"[" * n),
+    st.integers(2_000, 50_000).map(lambda n: b'{"x":' * n),
+)
+
+
+@hypothesis.settings(max_examples=25, deadline=None, suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.given(plan=st.lists(st.tuples(st.booleans(), _HOSTILE), min_size=1, max_size=8))
+def test_hostile_lines_are_rejected_by_position_and_the_rest_accepted(
+    plan: list[tuple[bool, bytes]], gateway: GatewayRun, key: str
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    lines = [json.dumps({"touchpoint_id": f"tp-{run}-{i}", "occurred_at": "2026-11-25T14:03:07Z", "agency": "VA",
+                         "service": "claims", "channel": "phone"}).encode() if valid else hostile
+             for i, (valid, hostile) in enumerate(plan)]
+    answer = gateway.post("/v1/touchpoints", b"\n".join(lines) + b"\n", key, content_type="application/x-ndjson")
+
+    good = {i + 1 for i, (valid, _) in enumerate(plan) if valid}
+    assert answer.status == (200 if good else 422), answer
+    assert answer.body["accepted"] == len(good)
+    assert {r["record"] for r in answer.body["rejected"]} == set(range(1, len(lines) + 1)) - good

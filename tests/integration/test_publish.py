@@ -106,3 +106,32 @@ def test_ctrl_c_delivers_everything_reported_as_sent(stack: StackStatus, setting
     assert sent == 3000
     ours = [m for m in read_since(settings.bootstrap_servers, start, expected=sent) if m.key.decode().startswith(f"tp-{run}-")]
     assert len(ours) == sent
+
+
+def test_lines_that_once_killed_the_command_are_numbered_rejections_and_the_rest_is_delivered(
+    stack: StackStatus, settings: Settings, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    good = [_touchpoint(f"tp-{run}-{i}") for i in range(4)]
+    half_emoji = json.dumps({**_touchpoint(f"tp-{run}-h"), "service": "great service \ud83d"})
+    lines = [json.dumps(good[0]).encode(), half_emoji.encode(),
+             b'{"touchpoint_id": "n", "wait_seconds": ' + b"9" * 5000 + b"}",
+             json.dumps(good[1]).encode(), b"[" * 100_000, json.dumps(good[2]).encode(),
+             b"2026-12-02T23:59:60Z".join([b'{"touchpoint_id": "' + f"tp-{run}-leap".encode() + b'", "occurred_at": "',
+                                          b'", "agency": "VA", "service": "s", "channel": "phone"}']),
+             json.dumps(good[3]).encode()]
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    start = end_offsets(settings.bootstrap_servers, TOPIC_TOUCHPOINTS)
+
+    result = _run(settings, "publish", "touchpoints", str(path))
+
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert "line 2: rejected: service: lone_surrogate" in stderr
+    assert "line 3: rejected: a number is too long" in stderr
+    assert "line 5: rejected: JSON nested too deeply" in stderr
+    assert re.search(r"sent 5, rejected 3 of 8 lines", stderr), stderr
+    keys = {m.key.decode() for m in read_since(settings.bootstrap_servers, start, expected=5)}
+    assert keys == {t["touchpoint_id"] for t in good} | {f"tp-{run}-leap"}

@@ -143,7 +143,17 @@ def test_an_unknown_channel_symbol_from_avro_is_accepted_as_unknown() -> None:
         ("2026-11-25T14:03:07.2509999Z", 1_795_615_387_250),
         ("2026-11-25t09:03:07.25-05:00", 1_795_615_387_250),
         ("2026-11-25 14:03:07+00:00", 1_795_615_387_000),
+        # A leap second is the first instant of the next minute (epoch time has no leap seconds).
+        ("2026-12-02T23:59:60Z", 1_796_256_000_000),
+        ("2026-12-02T23:59:60.5Z", 1_796_256_000_500),
+        ("2026-12-02T15:59:60-08:00", 1_796_256_000_000),
     ],
 )
 def test_rfc3339_times_become_utc_milliseconds(text: str, millis: int) -> None:
     assert parse_rfc3339(text) == millis
+
+
+@pytest.mark.parametrize("text", ["2026-12-02T23:58:60Z", "2026-12-02T23:59:61Z"])
+def test_a_second_60_outside_an_hour_s_last_minute_is_not_rfc3339(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_rfc3339(text)
