@@ -1,9 +1,15 @@
-"""Dedupe of feedback_id: the first occurrence wins, and a replay of it is still the first.
+"""Dedupe of feedback_id: the first copy *received* wins, and a replay of it is still the first.
 
-Remembering only "seen" would make a replayed first occurrence look like a duplicate and lose it
-(the dedupe entry may reach the changelog while the scores it guards do not). So the entry keeps
-the offset of the first occurrence: the same offset again is a replay of the winner, any other
-offset is a duplicate.
+Copies of one feedback_id can reach the dedupe in another order than they were received: a copy
+that waits in the join for its touchpoint is released later than a retry naming a touchpoint
+already known. So the join announces each copy it has to hold back (a *claim*, sent when the copy
+is received) and tags every released copy with the same identity, its ``source`` (input topic,
+partition and offset). The first claim or release seen for a feedback_id names the winner; only
+the winner's release is stored and scored.
+
+Remembering only "seen" would make a replayed winner look like a duplicate and lose it (the entry
+may reach the changelog while the scores it guards do not). So the entry keeps the winner's
+identity: the same source again is a replay of the winner, any other source is a duplicate.
 """
 
 from __future__ import annotations
@@ -14,21 +20,25 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class FirstSeen:
-    """Where and when a feedback_id was first seen."""
+    """Which copy of a feedback_id was received first, and when the dedupe first saw it."""
 
-    offset: int
+    source: str  # the winner's identity (see the module docstring)
     seen_at: int  # wall-clock ms, for the dedupe horizon
 
 
-def is_first_occurrence(
-    seen: MutableMapping[str, FirstSeen], feedback_id: str, offset: int, now_ms: int
-) -> bool:
-    """True for the first occurrence of ``feedback_id`` (and replays of it); False for duplicates."""
+def claim(seen: MutableMapping[str, FirstSeen], feedback_id: str, source: str, now_ms: int) -> None:
+    """A copy of ``feedback_id`` from ``source`` was received; it wins if nothing came before."""
+    if feedback_id not in seen:
+        seen[feedback_id] = FirstSeen(source, now_ms)
+
+
+def is_first_occurrence(seen: MutableMapping[str, FirstSeen], feedback_id: str, source: str, now_ms: int) -> bool:
+    """True for the winning copy of ``feedback_id`` (and replays of it); False for the others."""
     entry = seen.get(feedback_id)
     if entry is None:
-        seen[feedback_id] = FirstSeen(offset, now_ms)
+        seen[feedback_id] = FirstSeen(source, now_ms)
         return True
-    return entry.offset == offset
+    return entry.source == source
 
 
 def forget_older_than(seen: MutableMapping[str, FirstSeen], horizon_ms: int, now_ms: int) -> int:

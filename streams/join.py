@@ -40,13 +40,19 @@ class StoredTouchpoint:
 
 @dataclass(frozen=True, slots=True)
 class JoinInput:
-    """The parts of a feedback the join needs, plus the whole record to carry through."""
+    """The parts of a feedback the join needs, plus the whole record to carry through.
+
+    ``source`` names the input message (topic:partition:offset): the identity dedupe uses to let
+    the first copy of a feedback_id win, whichever copy the join releases first. ``late`` says it
+    arrived too late for the live windows: it is joined and stored, never scored."""
 
     feedback_id: str
     touchpoint_id: str | None
     own: Attribution  # the feedback's own agency/service/channel, ``unknown`` where absent
     received_at: int  # wall-clock ms when the worker first saw it (starts the join wait)
     payload: Any = field(default=None, compare=False)  # the feedback itself, carried to the output
+    source: str = ""
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,8 @@ class JoinResult:
     matched: bool
     waited_ms: int
     payload: Any = field(default=None, compare=False)
+    source: str = ""
+    late: bool = False
 
 
 class Join:
@@ -96,19 +104,20 @@ class Join:
                 return list(known.released)
             return []
         waiting = self.pending.pop(touchpoint_id, ())
-        released = tuple(
-            JoinResult(f.feedback_id, stored.attribution, True, now_ms - f.received_at, f.payload) for f in waiting
-        )
+        released = tuple(_result(f, stored.attribution, True, now_ms - f.received_at) for f in waiting)
         self.touchpoints[touchpoint_id] = replace(stored, released=released)
         return list(released)
 
     def on_feedback(self, feedback: JoinInput, now_ms: int) -> JoinResult | None:
-        """Attribute a feedback now, or buffer it (None) until its touchpoint or the deadline."""
+        """Attribute a feedback now, or buffer it (None) until its touchpoint or the deadline.
+
+        None also for a replay of a feedback already waiting: either way the caller may announce
+        that this copy was received first (see streams/dedupe.py), and announcing twice is harmless."""
         if feedback.touchpoint_id is None:
-            return JoinResult(feedback.feedback_id, feedback.own, False, 0, feedback.payload)
+            return _result(feedback, feedback.own, False, 0)
         known = self.touchpoints.get(feedback.touchpoint_id)
         if known is not None:
-            return JoinResult(feedback.feedback_id, known.attribution, True, 0, feedback.payload)
+            return _result(feedback, known.attribution, True, 0)
         if self.join_wait_ms == 0:
             return self._fallback(feedback, now_ms)
         waiting = self.pending.get(feedback.touchpoint_id, ())
@@ -153,8 +162,12 @@ class Join:
             self._next_due.pop(scope, None)
 
     def _fallback(self, feedback: JoinInput, now_ms: int) -> JoinResult:
-        return JoinResult(feedback.feedback_id, feedback.own, False, now_ms - feedback.received_at,
-                          feedback.payload)
+        return _result(feedback, feedback.own, False, now_ms - feedback.received_at)
+
+
+def _result(feedback: JoinInput, attribution: Attribution, matched: bool, waited_ms: int) -> JoinResult:
+    return JoinResult(feedback.feedback_id, attribution, matched, waited_ms, feedback.payload, feedback.source,
+                      feedback.late)
 
 
 def own_attribution(agency: str | None, service: str | None, channel: str | None) -> Attribution:

@@ -2,7 +2,11 @@
 
 Consumes both input topics (co-partitioned by touchpoint_id), the re-key topic and the ticks.
 Tables: ``join-touchpoints`` (touchpoint_id -> attribution) and ``join-pending`` (touchpoint_id ->
-feedback waiting for it). Emits EnrichedFeedback keyed by feedback_id to the internal joined topic.
+feedback waiting for it). Emits EnrichedFeedback keyed by feedback_id to the internal joined topic,
+each tagged with the input copy it stems from, and a claim for each copy it holds back (see
+streams/joined_records.py). Input of the wrong record type for its topic, input that breaks the
+contract, and feedback too late for the live windows are dead-lettered here, with the position,
+key and bytes the channel sent.
 """
 
 from __future__ import annotations
@@ -22,35 +26,38 @@ from cxstream.schemas.validation import check_feedback, check_touchpoint
 from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics, table_options
 from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
+from cxstream.streams.joined_records import Origin, claim_headers, origin_of, rekey_headers, release_headers
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import delete_stale, partition_keys
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.table_views import TableView
+from cxstream.streams.windows import window_start_ms
 
 log = get_logger(__name__)
 
 
 def _stored_to_json(value: StoredTouchpoint) -> list[Any]:
     a = value.attribution
-    released = [[r.feedback_id, r.waited_ms, r.payload] for r in value.released]
+    released = [[r.feedback_id, r.waited_ms, r.payload, r.source, r.late] for r in value.released]
     return [a.agency, a.service, a.channel, value.occurred_at, value.stored_at,
             list(value.source) if value.source else None, released]
 
 
 def _stored_from_json(raw: list[Any]) -> StoredTouchpoint:
     attribution = Attribution(raw[0], raw[1], raw[2])
-    released = tuple(JoinResult(r[0], attribution, True, r[1], r[2]) for r in raw[6])
+    # Values written before sources existed have three fields per released feedback.
+    released = tuple(JoinResult(r[0], attribution, True, r[1], r[2], *r[3:5]) for r in raw[6])
     return StoredTouchpoint(attribution, raw[3], raw[4], tuple(raw[5]) if raw[5] else None, released)
 
 
 def _results_to_json(results: list[JoinResult]) -> list[Any]:
     return [[r.feedback_id, r.attribution.agency, r.attribution.service, r.attribution.channel, r.matched,
-             r.waited_ms, r.payload] for r in results]
+             r.waited_ms, r.payload, r.source, r.late] for r in results]
 
 
 def _results_from_json(raw: list[Any]) -> list[JoinResult]:
-    return [JoinResult(r[0], Attribution(r[1], r[2], r[3]), r[4], r[5], r[6]) for r in raw]
+    return [JoinResult(r[0], Attribution(r[1], r[2], r[3]), r[4], r[5], r[6], *r[7:9]) for r in raw]
 
 
 #: How long the results of a tick's expiry are kept to be re-emitted if that tick is replayed.
@@ -59,12 +66,12 @@ EXPIRED_KEEP_MS = 3_600_000
 
 
 def _pending_to_json(value: tuple[JoinInput, ...]) -> list[Any]:
-    return [[w.feedback_id, w.touchpoint_id, w.own.agency, w.own.service, w.own.channel, w.received_at, w.payload]
-            for w in value]
+    return [[w.feedback_id, w.touchpoint_id, w.own.agency, w.own.service, w.own.channel, w.received_at, w.payload,
+             w.source, w.late] for w in value]
 
 
 def _pending_from_json(raw: list[Any]) -> tuple[JoinInput, ...]:
-    return tuple(JoinInput(i[0], i[1], Attribution(i[2], i[3], i[4]), i[5], i[6]) for i in raw)
+    return tuple(JoinInput(i[0], i[1], Attribution(i[2], i[3], i[4]), i[5], i[6], *i[7:9]) for i in raw)
 
 
 class JoinStage:
@@ -87,7 +94,11 @@ class JoinStage:
             scope_of=self._home,
             keys_of_scope=lambda partition: partition_keys(self.pending_table, int(partition), self._home),  # type: ignore[call-overload]
         )
-        self.input_topics = {topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name()}
+        self.retention_ms = settings.window_retention_seconds * 1000
+        # What each input topic carries; the re-key topic carries both, already checked.
+        self.expected_type = {topics.touchpoints.get_topic_name(): "Touchpoint",
+                              topics.feedback.get_topic_name(): "Feedback"}
+        self.input_topics = set(self.expected_type)
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(
             topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name(),
@@ -138,8 +149,9 @@ class JoinStage:
 
     async def _handle(self, message: Any, now_ms: int) -> None:
         METRICS.events_in[message.topic] += 1
+        origin = origin_of(message)
         try:
-            name, datum = self.codec.decode(message.value)
+            name, datum = self.codec.decode(message.value, expected=self.expected_type.get(message.topic))
             if name == "Touchpoint":
                 touchpoint = check_touchpoint(datum, now_ms)
                 join_key = touchpoint.touchpoint_id.encode()
@@ -149,13 +161,14 @@ class JoinStage:
             else:
                 raise DecodeError("wrong_record_type", f"a {name} on an input topic")
         except (DecodeError, ValidationError) as error:
-            await self._dead_letter(message, error.reason, error.detail, now_ms)
+            await self._dead_letter(origin, message.value, error.reason, error.detail, now_ms)
             return
         home = home_partition(join_key, self.topics.partitions)
         if message.topic in self.input_topics and message.partition != home:
             # Keyed wrongly (or not at all) by its producer: its partner lives elsewhere.
             METRICS.rekeyed += 1
-            await self.topics.rekeyed.send(key=join_key, value=message.value, partition=home)
+            await self.topics.rekeyed.send(key=join_key, value=message.value, partition=home,
+                                           headers=rekey_headers(origin))
             return
         if name == "Touchpoint":
             stored = StoredTouchpoint(
@@ -166,12 +179,24 @@ class JoinStage:
                 METRICS.join_released += 1
                 await self._emit(released)
             return
+        # Too late for the live windows (judged on the wall clock: stream time would let one
+        # message from a skewed clock shrink every other message's retention): dead-lettered
+        # here, where the input's own position and bytes are known; still joined and stored.
+        late = window_start_ms(feedback.submitted_at) < now_ms - self.retention_ms
+        if late:
+            await self._dead_letter(
+                origin, message.value, "too_late",
+                f"submitted_at is more than {self.settings.window_retention_seconds}s before the worker's clock: "
+                "stored as feedback (if it is the first of its feedback_id), not scored", now_ms)
         join_input = JoinInput(feedback.feedback_id, feedback.touchpoint_id,
                                own_attribution(feedback.agency, feedback.service, feedback.channel), now_ms,
-                               feedback.to_avro())
+                               feedback.to_avro(), origin.source, late)
         result = self.join.on_feedback(join_input, now_ms)
         if result is None:
             METRICS.join_buffered += 1
+            # Held back: announce the copy now, so it wins against a later copy released first.
+            await self.topics.joined.send(key=feedback.feedback_id.encode(), value=b"",
+                                          headers=claim_headers(origin.source))
             return
         METRICS.join_hits += int(result.matched)
         await self._emit(result)
@@ -185,12 +210,13 @@ class JoinStage:
             matched=result.matched, answers=payload["answers"], comment=payload.get("comment"),
         )
         await self.topics.joined.send(key=result.feedback_id.encode(),
-                                      value=self.codec.encode("EnrichedFeedback", enriched.to_avro()))
+                                      value=self.codec.encode("EnrichedFeedback", enriched.to_avro()),
+                                      headers=release_headers(result.source, result.late))
 
-    async def _dead_letter(self, message: Any, reason: str, detail: str, now_ms: int) -> None:
+    async def _dead_letter(self, origin: Origin, raw: bytes, reason: str, detail: str, now_ms: int) -> None:
         key, value = dead_letter_message(
-            self.codec, source_topic=message.topic, partition=message.partition, offset=message.offset,
-            key=message.key, raw=message.value, reason=reason, detail=detail, now_ms=now_ms,
+            self.codec, source_topic=origin.topic, partition=origin.partition, offset=origin.offset,
+            key=origin.key, raw=raw, reason=reason, detail=detail, now_ms=now_ms,
         )
         METRICS.dead_letters[reason] += 1
         await self.topics.deadletters.send(key=key, value=value)

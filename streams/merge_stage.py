@@ -26,6 +26,7 @@ from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import partition_keys
 from cxstream.streams.partitioning import home_partition
+from cxstream.streams.score_stage import LATE_MARGIN_MS, scoring_horizon_ms
 from cxstream.streams.scoring import (
     Partial,
     changed_domains,
@@ -63,7 +64,7 @@ class MergeStage:
         self.codec = codec
         self.table = app.Table(MERGE_TABLE, partitions=topics.partitions, options=table_options(settings))
         self.dirty = DirtyKeys()
-        self.retention_ms = settings.window_retention_seconds * 1000
+        self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(topics.partials.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
         acks.register("merge", channel)
@@ -93,9 +94,9 @@ class MergeStage:
             self.dirty.mark(message.partition, score_key(window, domain))
 
     def sweep(self, partition: int, now_ms: int) -> int:
-        """Forget windows of this partition older than the window retention (plus an hour, so
-        stage B, which stops accepting them first, never resurrects one)."""
-        horizon = now_ms - self.retention_ms - 3_600_000
+        """Forget windows of this partition older than stage B's horizon plus a margin, so stage
+        B, which stops accepting them first, never resurrects one."""
+        horizon = now_ms - self.horizon_ms - LATE_MARGIN_MS
         n = self.topics.partitions
         stale = [k for k in partition_keys(self.table, partition, lambda k: home_partition(k.encode(), n))
                  if json.loads(k)[0] < horizon]

@@ -1,8 +1,9 @@
 """Stage B, dedupe and score: the first occurrence of each feedback_id is counted, exactly once.
 
 Consumes the joined topic (keyed by feedback_id) and the ticks. Tables: ``score-seen``
-(feedback_id -> offset of its first occurrence) and ``score-cellsets`` (partial cell -> counts
-per domain and the last applied offset). On each tick, the cells changed since the last one are
+(feedback_id -> the input copy received first, see streams/dedupe.py) and ``score-cellsets``
+(partial cell -> counts per domain and the last applied offset). A copy the join marked late is
+stored, not scored. On each tick, the cells changed since the last one are
 published as partials (full state, versioned) to the internal partials topic, keyed by window cell.
 """
 
@@ -22,7 +23,8 @@ from cxstream.schemas.errors import DecodeError
 from cxstream.schemas.records import EnrichedFeedback
 from cxstream.streams.acking import ConfirmedAcks, consume
 from cxstream.streams.app import Topics, table_options
-from cxstream.streams.dedupe import FirstSeen, is_first_occurrence
+from cxstream.streams.dedupe import FirstSeen, claim, is_first_occurrence
+from cxstream.streams.joined_records import is_claim, is_late, source_or
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import delete_stale, partition_keys
@@ -54,6 +56,23 @@ def window_key_text(key: CellKey) -> str:
     return json.dumps([key.window_start, key.agency, key.service, key.channel])
 
 
+#: How long a scoring cell outlives the window retention: the join decides lateness on receipt,
+#: and a feedback it accepted may wait up to join_wait, then travel, before it is scored here.
+LATE_MARGIN_MS = 3_600_000
+
+
+def scoring_horizon_ms(settings: Settings) -> int:
+    """Cells of windows older than this (behind the wall clock) are swept; feedback for them that
+    the join accepted is dead-lettered here rather than scored into a recreated cell."""
+    return (settings.window_retention_seconds + settings.join_wait_seconds) * 1000 + LATE_MARGIN_MS
+
+
+def _first_seen_from_json(raw: list[Any]) -> FirstSeen:
+    # An entry of an earlier release holds the winner's joined offset (an int).
+    source = f"offset:{raw[0]}" if isinstance(raw[0], int) else raw[0]
+    return FirstSeen(source, raw[1])
+
+
 def _cell_to_json(state: CellState) -> list[Any]:
     return [state.applied_offset, domain_counts_to_json(state.counts)]
 
@@ -73,11 +92,10 @@ class ScoreStage:
         n = topics.partitions
         self.seen_table = app.Table("score-seen", partitions=n, options=table_options(settings))
         self.cell_table = app.Table(CELL_TABLE, partitions=n, options=table_options(settings))
-        self.seen = TableView(self.seen_table, lambda v: [v.offset, v.seen_at], lambda r: FirstSeen(r[0], r[1]))
+        self.seen = TableView(self.seen_table, lambda v: [v.source, v.seen_at], _first_seen_from_json)
         self.cells = TableView(self.cell_table, _cell_to_json, _cell_from_json)
         self.dirty = DirtyKeys()
-        self.stream_time: dict[int, int] = {}
-        self.retention_ms = settings.window_retention_seconds * 1000
+        self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
         channel = app.topic(topics.joined.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
         acks.register("score", channel)
@@ -97,23 +115,33 @@ class ScoreStage:
 
     async def _score(self, message: Any, now_ms: int) -> None:
         p, offset = message.partition, message.offset
+        source = source_or(message.headers, f"offset:{offset}")
+        if is_claim(message.headers):
+            claim(self.seen, message.key.decode(), source, now_ms)
+            return
         try:
             _, datum = self.codec.decode(message.value, expected="EnrichedFeedback")
         except DecodeError as error:  # only the join writes here; this would be a bug, not bad input
             log.error("score.undecodable", partition=p, offset=offset, reason=error.reason)
             return
         feedback = EnrichedFeedback(**datum)
-        if not is_first_occurrence(self.seen, feedback.feedback_id, offset, now_ms):
+        if not is_first_occurrence(self.seen, feedback.feedback_id, source, now_ms):
             METRICS.dedupe_hits += 1
             return
         await self.topics.enriched.send(key=message.key, value=message.value)
+        if is_late(message.headers):
+            return  # the join dead-lettered it: stored, not scored
         window = window_start_ms(feedback.submitted_at)
-        if window < self._horizon(p, feedback.submitted_at, now_ms):
+        if window < now_ms - self.horizon_ms:
+            # The join judged it in time, but it reached this stage so much later that its cell
+            # may be swept: scoring it into a new cell would replace the window's partial. Its
+            # input bytes are not here: the dead letter names the joined record instead.
             key, value = dead_letter_message(
                 self.codec, source_topic=message.topic, partition=p, offset=offset, key=message.key,
                 raw=message.value, reason="too_late",
-                detail=f"submitted_at is more than {self.settings.window_retention_seconds}s behind the stream time "
-                       "of its partition: stored as feedback, not scored",
+                detail=f"reached scoring more than {self.horizon_ms // 1000}s after its window (the join held it "
+                       "or the worker lagged): stored as feedback, not scored; the input copy is "
+                       f"{source}",
                 now_ms=now_ms,
             )
             METRICS.dead_letters["too_late"] += 1
@@ -125,17 +153,10 @@ class ScoreStage:
             self.cells[text] = state
         self.dirty.mark(p, text)  # also on a skipped replay: its partial may not have gone out
 
-    def _horizon(self, partition: int, submitted_at: int, now_ms: int) -> int:
-        """Windows starting before this are no longer kept: retention behind the stream time of the
-        partition (its newest submitted_at), and never behind the wall clock, which the sweep uses."""
-        stream_time = max(self.stream_time.get(partition, submitted_at), submitted_at)
-        self.stream_time[partition] = stream_time
-        return max(stream_time, now_ms) - self.retention_ms
-
     async def sweep(self, partition: int, now_ms: int) -> int:
         """Forget this partition's cells past the window retention and dedupe entries past the
         dedupe horizon; returns how many keys were deleted."""
-        horizon = self._horizon(partition, 0, now_ms)
+        horizon = now_ms - self.horizon_ms
         cells = [text for text in partition_keys(self.cell_table, partition, lambda k: cell_key_from_text(k).partition)
                  if cell_key_from_text(text).window_start < horizon]
         for text in cells:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any, TypeVar
 
 import faust
 
 from cxstream.config import Settings
 from cxstream.errors import ConfigError
-from cxstream.kafka_clients import admin_client
-from cxstream.logs import get_logger
+from cxstream.kafka_clients import admin_client, until_kafka_answers
+from cxstream.logs import get_logger, set_repeat_seconds
 from cxstream.schemas.codec import Codec
 from cxstream.stack.topics import ensure_topics
 from cxstream.sinks.service import ClickHouseSink
@@ -25,7 +30,10 @@ from cxstream.streams.score_stage import RETIRED_CELL_TABLE, ScoreStage
 from cxstream.vocabulary import CONTRACT_TOPICS
 
 log = get_logger(__name__)
+T = TypeVar("T")
 METRICS_LOG_SECONDS = 30.0
+#: Longest pause between two attempts to reach Kafka at start-up.
+KAFKA_RETRY_MAX_SECONDS = 30.0
 #: How often processed events are confirmed and acked: bounds the extra delay before a commit.
 CONFIRM_SECONDS = 0.2
 
@@ -96,33 +104,84 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
 
 
 def run(settings: Settings) -> None:
-    """Serve /metrics (first: a port in use stops the start at once), make sure every topic exists
-    (same partition count), then run the worker until it is stopped."""
+    """Serve /metrics (first: a port in use stops the start at once), wait for Kafka, make sure
+    every topic exists (same partition count), then run the worker until it is stopped."""
+    set_repeat_seconds(settings.log_repeat_seconds)
     endpoint = MetricsEndpoint(settings) if settings.metrics_port else None
     if endpoint is not None:
         endpoint.start()
     try:
         _run(settings, endpoint)
+    except StopRequested as stop:
+        log.info("worker.stopped", signal=signal.Signals(stop.signum).name, phase="start-up")
+        if stop.signum == signal.SIGINT:
+            raise SystemExit(130) from None  # the shell's code for "interrupted"
     finally:
         if endpoint is not None:
             endpoint.stop()
 
 
 def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
-    ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings))
-    app = build(settings, endpoint)
-    refuse_retired_state(settings, app)
-    # The tables' changelogs too (compacted, as Faust would make them): when Faust declares them
-    # itself, a stage's first table write can race the new topic's metadata and fail with
-    # PartitionsMismatch ("changelog has 0 partitions"), which stops the worker.
-    changelogs = tuple(table.changelog_topic.get_topic_name() for table in app.tables.values())
-    ensure_topics(settings, changelogs, prefixed=True, configs={"cleanup.policy": "compact"})
+    with _stop_on_signals():
+        app = _prepare(settings, endpoint)
     # override_logging=False: the cxstream CLI configured logging (JSON lines); Faust's own setup
     # would print its first lines in its own text format until the app started.
     worker = faust.Worker(app, loglevel=settings.log_level.upper() if settings.log_level != "warning" else "WARN",
                           quiet=True, redirect_stdouts=False, override_logging=False)
     worker.spinner = None  # Faust's terminal spinner writes escape codes into the log stream
     worker.execute_from_commandline()
+
+
+def _prepare(settings: Settings, endpoint: MetricsEndpoint | None) -> faust.App:
+    """The app, once its topics exist and no retired state stands in the way.
+
+    Each step that needs Kafka waits for it (one ``worker.waiting_for_kafka`` line per attempt):
+    a worker started before the cluster, or during an outage, starts when Kafka answers."""
+
+    def kafka(step: Callable[[], T], what: str) -> T:
+        return until_kafka_answers(settings, step, what=what, event="worker.waiting_for_kafka",
+                                   max_delay=KAFKA_RETRY_MAX_SECONDS)
+
+    kafka(lambda: ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings)), "create the topics")
+    app = build(settings, endpoint)
+    kafka(lambda: refuse_retired_state(settings, app), "list the topics")
+    # The tables' changelogs too (compacted, as Faust would make them): when Faust declares them
+    # itself, a stage's first table write can race the new topic's metadata and fail with
+    # PartitionsMismatch ("changelog has 0 partitions"), which stops the worker.
+    changelogs = tuple(table.changelog_topic.get_topic_name() for table in app.tables.values())
+    kafka(lambda: ensure_topics(settings, changelogs, prefixed=True, configs={"cleanup.policy": "compact"}),
+          "create the changelog topics")
+    return app
+
+
+class StopRequested(BaseException):
+    """SIGTERM or SIGINT before Faust started. A BaseException, like KeyboardInterrupt: the Kafka
+    clients' ``except Exception`` retry loops must not swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Until Faust installs its own handlers: SIGTERM or Ctrl-C ends the start-up at once, even
+    in the middle of a pause or a connection attempt (it may wait for Kafka for hours)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise StopRequested(signum)
+
+    # A signal the parent told this process to ignore (SIGINT of a background job) stays ignored.
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)
+                if signal.getsignal(signum) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 #: Tables of earlier releases whose values this release cannot read.

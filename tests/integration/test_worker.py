@@ -14,7 +14,7 @@ from cxstream.schemas.records import Feedback, Touchpoint
 from cxstream.stack import StackStatus
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.windows import window_start_ms
-from cxstream.vocabulary import TOPIC_FEEDBACK
+from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
 pytestmark = pytest.mark.integration
@@ -129,22 +129,77 @@ def test_bad_input_is_dead_lettered_and_the_worker_keeps_scoring(worker: WorkerR
     assert worker.process.poll() is None
 
 
-def test_feedback_older_than_retention_is_stored_and_dead_lettered_too_late(worker: WorkerRun) -> None:
+def test_feedback_older_than_retention_is_stored_and_dead_lettered_too_late_with_its_own_position(
+    worker: WorkerRun,
+) -> None:
+    agency = _agency()
+    late_at = NOW - 2 * 3600 * 1000
+    late = _fb(f"fb-{agency}", None, {"trust": 1}, at=late_at, agency=agency, service="s", channel="phone")
+    raw = worker.codec.encode("Feedback", late.to_avro())
+    partition, offset = worker.send_raw(TOPIC_FEEDBACK, late.kafka_key, raw)
+    letter = wait_for(lambda: next((d for d in worker.dead_letters() if d.reason == "too_late" and d.raw == raw), None),
+                      what="the too_late dead letter")
+    # The message the channel sent, not the worker's internal record.
+    assert (letter.source_topic, letter.partition, letter.offset, letter.key) == (
+        worker.settings.topic(TOPIC_FEEDBACK), partition, offset, late.kafka_key)
+    wait_for(lambda: any(e.feedback_id == late.feedback_id for e in worker.enriched()), what="it stored as feedback")
+    assert _cell(worker, agency, "phone", "trust", service="s", window=window_start_ms(late_at)) is None
+
+
+def test_one_message_from_a_fast_clock_does_not_shrink_the_retention_of_others(worker: WorkerRun) -> None:
+    """Validation accepts submitted_at up to a day ahead; retention is still judged on the worker's
+    clock, so a feedback from an hour-ahead clock cannot make a 40-minute-old one too late."""
     agency = _agency()
     n = worker.settings.partitions
-    # Two feedback ids that land in the same scoring partition (stream time is per partition).
     ids = [f"fb-{agency}-{i}" for i in range(200)]
-    first = ids[0]
-    same = next(i for i in ids[1:] if home_partition(i.encode(), n) == home_partition(first.encode(), n))
-    worker.send_feedback(_fb(first, None, {"trust": 5}, at=NOW, agency=agency, service="s", channel="phone"))
-    wait_for(lambda: any(e.feedback_id == first for e in worker.enriched()), what="the recent feedback")
-    late_at = NOW - 2 * 3600 * 1000
-    worker.send_feedback(_fb(same, None, {"trust": 1}, at=late_at, agency=agency, service="s", channel="phone"))
-    letter = wait_for(lambda: next((d for d in worker.dead_letters() if d.reason == "too_late"), None),
-                      what="the too_late dead letter")
-    assert letter.source_topic.endswith("joined")
-    assert any(e.feedback_id == same for e in worker.enriched())  # still stored as feedback
-    assert _cell(worker, agency, "phone", "trust", service="s", window=window_start_ms(late_at)) is None
+    same = [i for i in ids if home_partition(i.encode(), n) == home_partition(ids[0].encode(), n)][:2]
+    ahead, behind = NOW + 55 * 60_000, NOW - 40 * 60_000  # the worker keeps windows for 1 h
+    worker.send_feedback(_fb(same[0], None, {"ease": 5}, at=ahead, agency=agency, service="s", channel="phone"))
+    wait_for(lambda: any(e.feedback_id == same[0] for e in worker.enriched()), what="the fast clock's feedback")
+    worker.send_feedback(_fb(same[1], None, {"ease": 2}, at=behind, agency=agency, service="s", channel="phone"))
+    wait_for(lambda: _cell(worker, agency, "phone", "ease", service="s", window=window_start_ms(behind))
+             == (0, 1, 0, 0, 0), what="the 40-minute-old feedback's score")
+    assert not [d for d in worker.dead_letters() if d.reason == "too_late" and d.key == same[1].encode()]
+
+
+def test_the_copy_received_first_wins_even_when_a_later_copy_is_joined_sooner(worker: WorkerRun) -> None:
+    """fw-1 names a touchpoint that never comes (it waits the join wait, 3 s, then falls back);
+    its retry 1 s later names a known touchpoint and is joined at once. The first one received wins."""
+    agency = _agency()
+    worker.send_touchpoint(_tp(f"tp-{agency}-known", agency, channel="website"))
+    worker.send_feedback(_fb(f"probe-{agency}", f"tp-{agency}-known", {"trust": 3}))
+    wait_for(lambda: any(e.feedback_id == f"probe-{agency}" and e.matched for e in worker.enriched()),
+             what="the known touchpoint to be stored in the join")
+    first = _fb(f"fw-{agency}", f"tp-{agency}-never", {"satisfaction": 1}, agency=agency, service="claims",
+                channel="fax")
+    retry = _fb(f"fw-{agency}", f"tp-{agency}-known", {"satisfaction": 5})
+    worker.send_feedback(first)
+    time.sleep(1.0)
+    worker.send_feedback(retry)
+    wait_for(lambda: _cell(worker, agency, "fax", "satisfaction") == (1, 0, 0, 0, 0), timeout=30,
+             what="the first copy's score after its join wait")
+    time.sleep(1.0)  # time for the retry to be (wrongly) counted
+    assert _cell(worker, agency, "website", "satisfaction") is None
+    [stored] = [e for e in worker.enriched() if e.feedback_id == f"fw-{agency}"]
+    assert (stored.channel, stored.matched, stored.answers) == ("fax", False, {"satisfaction": 1})
+
+
+def test_a_record_on_the_other_input_topic_is_dead_lettered_as_the_wrong_type(worker: WorkerRun) -> None:
+    agency = _agency()
+    feedback = worker.codec.encode("Feedback", _fb(f"fb-{agency}", None, {"trust": 4}, agency=agency, service="s",
+                                                   channel="phone").to_avro())
+    touchpoint = worker.codec.encode("Touchpoint", _tp(f"tp-{agency}", agency).to_avro())
+    worker.send_raw(TOPIC_TOUCHPOINTS, f"fb-{agency}".encode(), feedback)
+    worker.send_raw(TOPIC_FEEDBACK, f"tp-{agency}".encode(), touchpoint)
+    letters = wait_for(lambda: [d for d in worker.dead_letters() if d.raw in (feedback, touchpoint)]
+                       if len([d for d in worker.dead_letters() if d.raw in (feedback, touchpoint)]) == 2 else None,
+                       what="both dead letters")
+    assert {(d.source_topic, d.reason) for d in letters} == {
+        (worker.settings.topic(TOPIC_TOUCHPOINTS), "wrong_record_type"),
+        (worker.settings.topic(TOPIC_FEEDBACK), "wrong_record_type")}
+    time.sleep(1.0)
+    assert _cell(worker, agency, "phone", "trust", service="s") is None
+    assert not [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}"]
 
 
 def test_a_drop_in_a_rolling_score_fires_an_alert_and_recovery_resolves_it(worker: WorkerRun) -> None:

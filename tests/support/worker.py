@@ -63,24 +63,28 @@ class WorkerRun:
                  what="the restarted worker to get its partitions")
 
     def send_touchpoint(self, touchpoint: Touchpoint, key: bytes | None | Literal["contract"] = "contract",
-                        partition: int | None = None) -> None:
+                        partition: int | None = None) -> tuple[int, int]:
         """Produce a touchpoint, keyed per the contract unless ``key`` says otherwise."""
-        self._send(TOPIC_TOUCHPOINTS, touchpoint.touchpoint_id.encode() if key == "contract" else key,
+        return self._send(TOPIC_TOUCHPOINTS, touchpoint.touchpoint_id.encode() if key == "contract" else key,
                    self.codec.encode("Touchpoint", touchpoint.to_avro()), partition)
 
     def send_feedback(self, feedback: Feedback, key: bytes | None | Literal["contract"] = "contract",
-                      partition: int | None = None) -> None:
+                      partition: int | None = None) -> tuple[int, int]:
         """Produce a feedback, keyed per the contract unless ``key`` says otherwise."""
-        self._send(TOPIC_FEEDBACK, feedback.kafka_key if key == "contract" else key,
+        return self._send(TOPIC_FEEDBACK, feedback.kafka_key if key == "contract" else key,
                    self.codec.encode("Feedback", feedback.to_avro()), partition)
 
-    def send_raw(self, topic: str, key: bytes | None, value: bytes) -> None:
-        self._send(topic, key, value, None)
+    def send_raw(self, topic: str, key: bytes | None, value: bytes, partition: int | None = None) -> tuple[int, int]:
+        """Produce ``value`` as it is; returns the (partition, offset) it was written at."""
+        return self._send(topic, key, value, partition)
 
-    def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None) -> None:
+    def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None) -> tuple[int, int]:
         producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers)
-        producer.send(self.settings.topic(topic), key=key, value=value, partition=partition).get(timeout=10)
-        producer.close()
+        try:
+            sent = producer.send(self.settings.topic(topic), key=key, value=value, partition=partition).get(timeout=10)
+        finally:
+            producer.close()
+        return sent.partition, sent.offset
 
     def read(self, topic: str) -> list[Any]:
         consumer = KafkaConsumer(self.settings.topic(topic), bootstrap_servers=self.settings.bootstrap_servers,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cxstream.scores import AnswerCounts
-from cxstream.streams.dedupe import FirstSeen, forget_older_than, is_first_occurrence
+from cxstream.streams.dedupe import FirstSeen, claim, forget_older_than, is_first_occurrence
 from cxstream.streams.scoring import CellState, Partial, apply_answers, changed_domains, merge_partials, newer_partial
 
 
@@ -44,13 +44,22 @@ def test_replaying_a_whole_stream_changes_nothing() -> None:
 
 def test_first_occurrence_wins_and_its_replay_is_still_first() -> None:
     seen: dict[str, FirstSeen] = {}
-    assert is_first_occurrence(seen, "fb-1", offset=7, now_ms=0)
-    assert not is_first_occurrence(seen, "fb-1", offset=9, now_ms=1)  # a channel's retry
-    assert is_first_occurrence(seen, "fb-1", offset=7, now_ms=2)  # replay of the winner
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", now_ms=0)
+    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:9", now_ms=1)  # a channel's retry
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", now_ms=2)  # replay of the winner
+
+
+def test_a_copy_claimed_on_receipt_wins_over_a_copy_released_before_it() -> None:
+    seen: dict[str, FirstSeen] = {}
+    claim(seen, "fb-1", "cx.feedback.v1:3:10", now_ms=0)  # waits in the join for its touchpoint
+    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:1:52", now_ms=1)  # the retry, joined at once
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:3:10", now_ms=2)  # released after the wait
+    claim(seen, "fb-1", "cx.feedback.v1:1:52", now_ms=3)  # a later claim changes nothing
+    assert seen["fb-1"].source == "cx.feedback.v1:3:10"
 
 
 def test_dedupe_forgets_after_the_horizon() -> None:
-    seen = {"old": FirstSeen(1, seen_at=0), "new": FirstSeen(2, seen_at=900)}
+    seen = {"old": FirstSeen("t:0:1", seen_at=0), "new": FirstSeen("t:0:2", seen_at=900)}
     assert forget_older_than(seen, horizon_ms=500, now_ms=1_000) == 1
     assert set(seen) == {"new"}
 

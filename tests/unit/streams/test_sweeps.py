@@ -56,8 +56,7 @@ def test_score_sweep_forgets_old_cells_and_dedupe_entries_of_its_partition_only(
     stage: Any = object.__new__(ScoreStage)
     stage.settings = SimpleNamespace(dedupe_horizon_seconds=7 * 86_400)
     stage.topics = SimpleNamespace(partitions=PARTITIONS)
-    stage.retention_ms = 2 * DAY
-    stage.stream_time = {}
+    stage.horizon_ms = 2 * DAY
     old_cell = cell_key_text(CellKey(1, NOW - 3 * DAY, "VA", "claims", "phone"))
     new_cell = cell_key_text(CellKey(1, NOW - DAY, "VA", "claims", "phone"))
     old_cell_elsewhere = cell_key_text(CellKey(4, NOW - 3 * DAY, "VA", "claims", "phone"))
