@@ -105,8 +105,13 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else 'no detail'}"[:300]
 
 
-def build_app(settings: Settings, push_seconds: float = PUSH_SECONDS) -> web.Application:
-    """The page at ``/``, its feed at ``/events`` and the latest snapshot at ``/snapshot.json``."""
+def build_app(settings: Settings, push_seconds: float = PUSH_SECONDS,
+              reader: Callable[[Settings], Snapshot] = read_snapshot) -> web.Application:
+    """The page at ``/``, its feed at ``/events`` and the latest snapshot at ``/snapshot.json``.
+
+    ``reader`` is ClickHouse's unless a test hands in fixed snapshots, so the page's own JavaScript
+    can be checked in a browser on exactly the data that would trip it, without the stack.
+    """
     page_html = render_page(float(settings.alert_threshold_pct), push_seconds, DOMAINS)
 
     async def page(_request: web.Request) -> web.Response:
@@ -140,7 +145,7 @@ def build_app(settings: Settings, push_seconds: float = PUSH_SECONDS) -> web.App
         return web.json_response(update[1])
 
     async def start_feed(app: web.Application) -> Any:
-        feed = Feed(settings, push_seconds)
+        feed = Feed(settings, push_seconds, reader)
         app[FEED] = feed
         task = asyncio.create_task(feed.run())
         yield

@@ -1,9 +1,17 @@
 """The live page itself: one HTML document, inline CSS and JS, no external assets (works offline).
 
 It opens ``events`` (server-sent events) and redraws on every snapshot; it marks itself stale when
-pushes stop. Hooks for tests and scripts: ``#status[data-seq]`` counts snapshots drawn;
-``[data-cell="agency|service|domain|channel"]`` holds a pct_positive (channel ``all`` = every
-channel) and its responses in ``data-n``; ``[data-alert="agency|service|domain"]`` is an open alert.
+pushes stop.
+
+Hooks for tests and scripts, one attribute per name (HTML-escaped, so ``element.dataset`` gives the
+exact strings back): ``#status[data-seq]`` counts snapshots drawn; each ``[data-cell]`` holds a
+pct_positive for its ``data-agency``, ``data-service``, ``data-domain`` and ``data-channel``
+(``all`` = every channel), its responses in ``data-n``; each ``[data-alert]`` is an open alert of its
+``data-agency``, ``data-service`` and ``data-domain``; ``section.svc`` carries ``data-agency`` and
+``data-service``. Names are never joined into one string: agency ``P|Q`` / service ``R`` and agency
+``P`` / service ``Q|R`` are two services, and a joined key once showed one's score on the other's
+alert. Inside the script, lookups are keyed by ``key(...)``, the JSON array of the names, which no
+two distinct tuples of strings share.
 """
 
 from __future__ import annotations
@@ -46,14 +54,19 @@ Times are UTC.</p>
 const PUSH_SECONDS = @@PUSH_SECONDS@@;
 const DOMAINS = @@DOMAINS@@;
 const esc = s => String(s).replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
+// Map keys: the JSON array of the names, never names joined by a separator a name may contain.
+const key = (...names) => JSON.stringify(names);
+// Test hooks: one escaped data-* attribute per name, e.g. {agency, service} -> data-agency="..." data-service="...".
+const hooks = names => Object.entries(names).map(([k, v]) => ` data-${k}="${esc(v)}"`).join("");
 const utc = ms => new Date(ms).toISOString().slice(11, 19);
 const statusEl = document.getElementById("status");
 let seq = 0, lastAt = 0, lastText = "";
 
-function pctCell(s, threshold, key, extra) {
-  if (!s) return `<td class="${extra}" data-cell="${esc(key)}">&ndash;</td>`;
+function pctCell(s, threshold, names, extra) {
+  const cell = "data-cell" + hooks(names);
+  if (!s) return `<td class="${extra}" ${cell}>&ndash;</td>`;
   const cls = s.suppressed ? "sup" : (s.pct < threshold ? "low" : "");
-  return `<td class="${extra} ${cls}" data-cell="${esc(key)}" data-n="${s.responses}" title="${s.responses} responses">`
+  return `<td class="${extra} ${cls}" ${cell} data-n="${s.responses}" title="${s.responses} responses">`
     + `${s.pct.toFixed(1)}</td>`;
 }
 
@@ -72,18 +85,19 @@ function spark(points, threshold) {
 }
 
 function serviceCard(b, threshold) {
-  const id = b.agency + "|" + b.service;
+  const at = (domain, channel) => ({agency: b.agency, service: b.service, domain, channel});
   const head = `<tr><th class="l">domain</th><th>% pos</th><th>n</th><th>95% interval</th><th>last hour</th>`
     + b.channels.map(c => `<th class="ch">${esc(c)}</th>`).join("") + "</tr>";
   const rows = DOMAINS.map(d => {
     const r = b.domains[d], a = r.all;
-    return `<tr data-domain="${d}"><td class="l">${d}</td>` + pctCell(a, threshold, id + "|" + d + "|all", "all")
+    return `<tr data-domain="${esc(d)}"><td class="l">${esc(d)}</td>` + pctCell(a, threshold, at(d, "all"), "all")
       + `<td>${a ? a.responses : ""}</td><td class="ci">${a ? "[" + a.low.toFixed(0) + "&ndash;" + a.high.toFixed(0) + "]" : ""}</td>`
       + `<td>${spark(r.trend, threshold)}</td>`
-      + b.channels.map(c => pctCell(r.channels[c], threshold, id + "|" + d + "|" + c, "ch")).join("") + "</tr>";
+      + b.channels.map(c => pctCell(r.channels[c], threshold, at(d, c), "ch")).join("") + "</tr>";
   }).join("");
   const badge = b.alerts ? `<span class="badge">${b.alerts} alert${b.alerts > 1 ? "s" : ""}</span>` : "";
-  return `<section class="svc${b.alerts ? " alerting" : ""}" data-service="${esc(id)}"><h2>${esc(b.agency)}`
+  return `<section class="svc${b.alerts ? " alerting" : ""}"${hooks({agency: b.agency, service: b.service})}>`
+    + `<h2>${esc(b.agency)}`
     + ` <small>${esc(b.service)}</small>${badge}</h2><table><thead>${head}</thead><tbody>${rows}</tbody></table></section>`;
 }
 
@@ -92,18 +106,19 @@ function alertList(alerts, services) {
   // are the current rolling score (the alert's own are those it fired on, in the tooltip).
   const now = new Map();
   services.forEach(b => DOMAINS.forEach(d => {
-    if (b.domains[d].all) now.set(b.agency + "|" + b.service + "|" + d, b.domains[d].all);
+    if (b.domains[d].all) now.set(key(b.agency, b.service, d), b.domains[d].all);
   }));
   const byService = new Map();
   alerts.forEach(a => {
-    const k = a.agency + "|" + a.service, cur = now.get(k + "|" + a.domain);
+    const k = key(a.agency, a.service), cur = now.get(key(a.agency, a.service, a.domain));
     if (!byService.has(k)) byService.set(k, []);
-    byService.get(k).push({...a, key: k + "|" + a.domain, pctNow: cur ? cur.pct : a.pct, nNow: cur ? cur.responses : a.responses});
+    byService.get(k).push({...a, pctNow: cur ? cur.pct : a.pct, nNow: cur ? cur.responses : a.responses});
   });
   const groups = [...byService.values()].map(g => g.sort((x, y) => x.pctNow - y.pctNow));
   groups.sort((x, y) => x[0].pctNow - y[0].pctNow);
   return "<ul>" + groups.map(g => `<li><b>${esc(g[0].agency)} / ${esc(g[0].service)}</b>: `
-    + g.map(a => `<span data-alert="${esc(a.key)}" title="fired at ${a.pct.toFixed(1)}% on ${a.responses} responses `
+    + g.map(a => `<span data-alert${hooks({agency: a.agency, service: a.service, domain: a.domain})} `
+      + `title="fired at ${a.pct.toFixed(1)}% on ${a.responses} responses `
       + `(threshold ${a.threshold}%) at ${utc(a.since_ms)} UTC">${esc(a.domain)} <b>${a.pctNow.toFixed(1)}%</b> `
       + `<small>(${a.nNow})</small></span>`).join(", ")
     + ` <small>firing since ${utc(Math.min(...g.map(a => a.since_ms)))}</small></li>`).join("") + "</ul>";

@@ -1,10 +1,16 @@
 """The live page in a real browser (headless Chromium over DevTools) against a real worker, Kafka and
 ClickHouse, fed by `cxstream generate`'s traffic: numbers appear and are ClickHouse's, they change
 when more traffic arrives (so a page that stops updating fails), and an induced incident's alert
-shows. Leaves a screenshot; ``DASHBOARD_SCREENSHOT=docs/img/dashboard.png`` refreshes the README's."""
+shows. Leaves a screenshot; ``DASHBOARD_SCREENSHOT=docs/img/dashboard.png`` refreshes the README's.
+
+The page's own JavaScript is also run on fixed snapshots served in process (no Kafka, no ClickHouse,
+only Chromium, which ``ensure_chromium`` installs, hence the integration mark): names that hold the
+characters an old key joined them with must never share figures.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -19,11 +25,13 @@ import pytest
 
 from cxstream.contract_kinds import input_kinds
 from cxstream.config import Settings
+from cxstream.dashboard import build_app
+from cxstream.dashboard_queries import Snapshot, build_snapshot
 from cxstream.generate import CATALOG, Incident, TrafficGenerator
 from cxstream.kafka_clients import reliable_producer
 from cxstream.schemas.codec import Codec
 from cxstream.stack import StackStatus
-from tests.support.chromium import chromium_page
+from tests.support.chromium import Page, chromium_page, serve_app
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
 pytestmark = pytest.mark.integration
@@ -33,8 +41,8 @@ INCIDENT_SERVICE = ("VA", "disability-claims")
 INCIDENTS = tuple(Incident(*INCIDENT_SERVICE, channel) for channel in CATALOG["VA"]["disability-claims"])
 
 # JavaScript read from the page.
-PAGE_TOTAL = "[...document.querySelectorAll('[data-cell$=\"|all\"][data-n]')].reduce((t, e) => t + Number(e.dataset.n), 0)"
-PAGE_ALERTS = "[...document.querySelectorAll('[data-alert]')].map(e => e.dataset.alert).sort()"
+PAGE_TOTAL = ("[...document.querySelectorAll('[data-cell][data-channel=\"all\"][data-n]')]"
+              ".reduce((t, e) => t + Number(e.dataset.n), 0)")
 PAGE_SEQ = "Number(document.getElementById('status').dataset.seq)"
 
 
@@ -61,8 +69,18 @@ def _db_total(run: WorkerRun) -> int:
     return int(run.query("SELECT sum(responses) FROM {db}.domain_scores_15m_all_channels")[0][0] or 0)
 
 
-def _db_alerts(run: WorkerRun) -> list[str]:
-    return sorted(f"{a}|{s}|{d}" for a, s, d in run.query("SELECT agency, service, domain FROM {db}.open_alerts"))
+def _db_alerts(run: WorkerRun) -> list[tuple[str, str, str]]:
+    return sorted((a, s, d) for a, s, d in run.query("SELECT agency, service, domain FROM {db}.open_alerts"))
+
+
+def _page_alerts(page: Page) -> list[tuple[str, str, str]]:
+    """The (agency, service, domain) of every open alert the page lists, from its own attributes."""
+    return sorted((a["agency"], a["service"], a["domain"]) for a in page.datasets("[data-alert]"))
+
+
+def _cell(page: Page, agency: str, service: str, domain: str, channel: str) -> list[str]:
+    """What the page shows in one score cell (a list: exactly one cell may claim those names)."""
+    return page.texts("[data-cell]", {"agency": agency, "service": service, "domain": domain, "channel": channel})
 
 
 def _settled_total(run: WorkerRun) -> int:
@@ -120,16 +138,16 @@ def test_the_live_page_shows_clickhouse_scores_updates_them_and_shows_the_incide
         first = _settled_total(run)
         assert first > 0
         page.wait_for(f"{PAGE_TOTAL} === {first}", timeout=30, what=f"ClickHouse's {first} responses")
-        cell = "|".join((*INCIDENT_SERVICE, "satisfaction", "all"))
-        shown = page.evaluate(f"document.querySelector('[data-cell=\"{cell}\"]').textContent")
-        assert float(shown) < 60.0, f"the incident's satisfaction score should be low, the page shows {shown}"
+        cells = _cell(page, *INCIDENT_SERVICE, "satisfaction", "all")
+        assert len(cells) == 1, f"exactly one cell must show the incident's satisfaction score, found {cells}"
+        assert float(cells[0]) < 60.0, f"the incident's satisfaction score should be low, the page shows {cells[0]}"
 
-        wait_for(lambda: any(a.startswith("|".join(INCIDENT_SERVICE)) for a in _db_alerts(run)), timeout=60,
+        wait_for(lambda: any(a[:2] == INCIDENT_SERVICE for a in _db_alerts(run)), timeout=60,
                  what="the incident's alert in open_alerts")
         # Alerts keep coming while the last scores merge: compare until both sides agree.
-        wait_for(lambda: page.evaluate(PAGE_ALERTS) == _db_alerts(run), timeout=30,
+        wait_for(lambda: _page_alerts(page) == _db_alerts(run), timeout=30,
                  what="the page to list exactly ClickHouse's open alerts")
-        assert any(a.startswith("|".join(INCIDENT_SERVICE)) for a in page.evaluate(PAGE_ALERTS))
+        assert any(a[:2] == INCIDENT_SERVICE for a in _page_alerts(page))
 
         # More traffic: the page must follow by itself (no reload), or this fails.
         seq_before = page.evaluate(PAGE_SEQ)
@@ -142,3 +160,55 @@ def test_the_live_page_shows_clickhouse_scores_updates_them_and_shows_the_incide
         assert page.exceptions == [], f"the page's JavaScript threw: {page.exceptions}"
 
         page.screenshot(Path(os.environ.get("DASHBOARD_SCREENSHOT") or tmp_path / "dashboard.png"))
+
+
+#: Two services a key of ``agency + "|" + service`` made one, and names an attribute must escape.
+ALERTING = ("P", "Q|R")
+HEALTHY = ("P|Q", "R")
+MARKUP = ('<b>"A&B"</b>', "it's <i>|all")
+
+
+def _fixed_snapshot(_settings: Settings) -> Snapshot:
+    """ALERTING at 0% with an open alert, HEALTHY at 100%, MARKUP at 50%: satisfaction, all channels
+    and the phone channel alike, 50 responses each."""
+    now_ms = int(time.time() * 1000)
+    scores: list[tuple[object, ...]] = []
+    for (agency, service), pct in ((ALERTING, 0.0), (HEALTHY, 100.0), (MARKUP, 50.0)):
+        for channel in ("all", "phone"):
+            scores.append((agency, service, channel, "satisfaction", 50, pct, max(pct - 9, 0.0),
+                           min(pct + 9, 100.0), False))
+    alerts = [(*ALERTING, "satisfaction", 0.0, 50, 60.0, now_ms - 120_000, now_ms)]
+    return build_snapshot(scores, [], alerts, now_ms - 3_300_000, threshold=60.0)
+
+
+def test_names_holding_a_separator_never_share_figures_on_the_page() -> None:
+    """Agency ``P|Q`` / service ``R`` and agency ``P`` / service ``Q|R`` are two services: each shows
+    its own score, and the open alert shows the alerting service's current 0%, not the other's 100%."""
+    app = build_app(Settings(), push_seconds=0.2, reader=_fixed_snapshot)
+    with serve_app(app) as url, chromium_page() as page:
+        page.goto(url)
+        page.wait_for(f"{PAGE_SEQ} > 0", timeout=30, what="the first snapshot")
+
+        listed = page.evaluate("document.getElementById('alert-list').textContent")
+        assert "P / Q|R: satisfaction 0.0% (50)" in listed, f"the alert must show its own service's score: {listed!r}"
+        assert _page_alerts(page) == [(*ALERTING, "satisfaction")]
+
+        for (agency, service), pct in ((ALERTING, "0.0"), (HEALTHY, "100.0"), (MARKUP, "50.0")):
+            for channel in ("all", "phone"):
+                assert _cell(page, agency, service, "satisfaction", channel) == [pct], (agency, service, channel)
+        cards = page.evaluate("[...document.querySelectorAll('section.svc')]"
+                              ".map(e => [e.dataset.agency, e.dataset.service, e.classList.contains('alerting'),"
+                              " e.querySelector('h2').textContent])")
+        assert sorted(map(tuple, cards)) == sorted([
+            (*ALERTING, True, "P Q|R1 alert"), (*HEALTHY, False, "P|Q R"), (*MARKUP, False, " ".join(MARKUP)),
+        ])
+        assert page.evaluate("document.querySelectorAll('main b, main i').length") == 0, "a name became markup"
+        # Every channel's "all" cell counted once, whatever a name ends with.
+        assert page.evaluate(PAGE_TOTAL) == 150
+
+        with urllib.request.urlopen(url + "snapshot.json", timeout=10) as response:
+            snap = json.load(response)
+        assert sorted((b["agency"], b["service"], b["alerts"]) for b in snap["services"]) == sorted(
+            [(*ALERTING, 1), (*HEALTHY, 0), (*MARKUP, 0)])
+        assert [(a["agency"], a["service"], a["domain"]) for a in snap["alerts"]] == [(*ALERTING, "satisfaction")]
+        assert page.exceptions == [], f"the page's JavaScript threw: {page.exceptions}"

@@ -2,7 +2,8 @@
 
 No Playwright and no Node: one websocket to the browser (aiohttp's client), one page target in
 flat session mode. Synchronous methods run the protocol on a private event loop, so a test can
-interleave them with its own Kafka and ClickHouse calls.
+interleave them with its own Kafka and ClickHouse calls. ``serve_app`` serves an aiohttp app in
+process, so a page can be tested on fixed data with no stack behind it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
+from aiohttp import web
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -99,6 +101,29 @@ class Page:
             self._loop.run_until_complete(asyncio.sleep(0.25))
         raise AssertionError(f"timed out after {timeout:.0f}s waiting for the page to show {what}")
 
+    def datasets(self, selector: str) -> list[dict[str, str]]:
+        """The ``data-*`` attributes of every element matching ``selector``, as the page decoded them.
+
+        Pages mark what an element shows with one attribute per field (``data-agency``,
+        ``data-service``...), never one joined string a name could contain the separator of; this
+        reads them back as the exact strings, whatever characters they hold.
+        """
+        found = self.evaluate(f"[...document.querySelectorAll({json.dumps(selector)})].map(e => ({{...e.dataset}}))")
+        return [dict(item) for item in found]
+
+    def texts(self, selector: str, data: dict[str, str]) -> list[str]:
+        """The text of every element matching ``selector`` whose ``data-*`` attributes equal ``data``.
+
+        The values are compared in the page as strings (passed as JSON literals), not spliced into
+        a CSS selector, so quotes, ``|`` or ``]`` in them cannot change what matches. A list, so a
+        test can insist on exactly one element: two cells claiming the same names is a bug too.
+        """
+        wanted = json.dumps(data)
+        return list(self.evaluate(
+            f"(() => {{ const want = Object.entries({wanted});"
+            f" return [...document.querySelectorAll({json.dumps(selector)})]"
+            f".filter(e => want.every(([k, v]) => e.dataset[k] === v)).map(e => e.textContent); }})()"))
+
     def screenshot(self, path: Path) -> None:
         """A PNG of the whole page (not only the viewport)."""
         shot = self.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
@@ -173,6 +198,36 @@ def chromium_page(timeout: float = 30) -> Iterator[Page]:
             process.wait()
         loop.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def serve_app(app: web.Application, timeout: float = 30) -> Iterator[str]:
+    """``app`` served on a free local port from a thread of its own; yields its base URL.
+
+    The page object drives the browser synchronously on its private loop, so the server needs a
+    loop that keeps running between those calls: a daemon thread. Port 0 lets the kernel pick a
+    free port, so nothing else on this machine is disturbed. Cleanup runs the app's shutdown hooks
+    (a dashboard ends its open event streams) before the loop stops.
+    """
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="page-server", daemon=True)
+    thread.start()
+    runner = web.AppRunner(app, shutdown_timeout=5)
+
+    async def start() -> int:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return int(runner.addresses[0][1])
+
+    try:
+        port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        loop.close()
 
 
 def _devtools_url(process: subprocess.Popen[bytes], timeout: float) -> str:

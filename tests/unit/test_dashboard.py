@@ -1,16 +1,20 @@
-"""The live page's data and feed without a server: rows grouped per service, trends bucketed, one
-read shared by every open page, a failed read reported, and a page that needs no outside assets."""
+"""The live page's data and feed without a browser: rows grouped per service, trends bucketed, one
+read shared by every open page, a failed read reported, names kept apart in ``/snapshot.json``, and
+a page that needs no outside assets. The page's JavaScript runs in Chromium in
+``tests/integration/test_dashboard_browser.py``."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from cxstream.config import Settings
-from cxstream.dashboard import Feed, _describe
+from cxstream.dashboard import Feed, _describe, build_app
 from cxstream.dashboard_page import render_page
 from cxstream.dashboard_queries import TREND_BUCKETS, Snapshot, build_snapshot
 from cxstream.vocabulary import DOMAINS
@@ -48,6 +52,32 @@ def test_rows_are_grouped_per_service_with_all_channels_each_channel_and_the_tre
     assert snap.trend_starts_ms[1] - snap.trend_starts_ms[0] == 300_000
     assert snap.services[1].domains["ease"].all.suppressed  # type: ignore[union-attr]
     assert json.loads(json.dumps(snap.to_json()))["alerts"][0]["since_ms"] == FIRST_MS + 5
+
+
+def _separator_names(_settings: Settings) -> Snapshot:
+    """Agency ``P|Q`` / service ``R`` at 100% and agency ``P`` / service ``Q|R`` at 0%, alerting."""
+    scores = [_score("P|Q", "R", "all", "trust", 40, 100.0), _score("P", "Q|R", "all", "trust", 40, 0.0)]
+    alerts = [("P", "Q|R", "trust", 0.0, 40, 60.0, FIRST_MS, FIRST_MS + 60_000)]
+    return build_snapshot(scores, [], alerts, FIRST_MS, threshold=60.0)
+
+
+def test_snapshot_json_keeps_names_apart_even_when_they_hold_a_separator() -> None:
+    """``/snapshot.json`` carries agency, service and domain as separate fields, never a joined key, so a
+    script (or the page) can tell ``P|Q``/``R`` from ``P``/``Q|R`` and knows whose alert is whose."""
+
+    async def served() -> Any:
+        async with TestClient(TestServer(build_app(Settings(), push_seconds=0.05, reader=_separator_names))) as client:
+            response = await client.get("/snapshot.json")
+            assert response.status == 200
+            return await response.json()
+
+    snap = asyncio.run(served())
+    services = {(b["agency"], b["service"]): b for b in snap["services"]}
+    assert set(services) == {("P|Q", "R"), ("P", "Q|R")}
+    assert services[("P", "Q|R")]["alerts"] == 1 and services[("P|Q", "R")]["alerts"] == 0
+    assert services[("P", "Q|R")]["domains"]["trust"]["all"]["pct"] == 0.0
+    assert services[("P|Q", "R")]["domains"]["trust"]["all"]["pct"] == 100.0
+    assert [(a["agency"], a["service"], a["domain"]) for a in snap["alerts"]] == [("P", "Q|R", "trust")]
 
 
 def _snapshot(n: int) -> Snapshot:
