@@ -170,6 +170,21 @@ class Settings:
     gateway_ack_timeout_ms: int = _setting(
         10_000, "Longest the gateway waits for Kafka to acknowledge a request's records (then 503)", minimum=100
     )
+    gateway_body_timeout_seconds: int = _setting(
+        15, "Longest the gateway waits for a request's whole body once its headers are in (then 408, closed)",
+        minimum=1,
+    )
+    gateway_header_timeout_seconds: int = _setting(
+        15, "Longest a connection may take to send a request's headers, from connecting or from the previous "
+        "answer; also how long an idle keep-alive connection stays open (then closed, no answer)", minimum=1,
+    )
+    gateway_in_flight_per_key: int = _setting(
+        32, "Requests one API key may have in flight at once (more: 429 at once, connection closed)", minimum=1
+    )
+    gateway_in_flight_per_address: int = _setting(
+        128, "Requests one client address may have in flight at once, whatever their keys (more: 429 at once, "
+        "connection closed); 0 = no bound (behind a proxy every request has the proxy's address)", minimum=0,
+    )
 
     # --- logs -------------------------------------------------------------------------------
     log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"))

@@ -111,12 +111,16 @@ def _ingest(kind: str, schema: str) -> dict[str, Any]:
                         "content": {JSON_TYPE: {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
                 "401": _error("Missing, unknown or revoked API key"),
                 "403": _error("A record's agency or channel is not the key's; nothing was written"),
+                "408": _error("The body did not arrive within the body timeout of the headers; nothing was "
+                              "written and the connection is closed. Send the body at once, or smaller batches"),
                 "413": _error("Body or record count over the limit; nothing was written"),
                 "415": _error("Content-Type is neither application/json nor application/x-ndjson"),
                 "422": {"description": "No record was valid; nothing was written. Every record's errors are listed",
                         "content": {JSON_TYPE: {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"},
                                                                      {"$ref": "#/components/schemas/Accepted"}]}}}},
-                "429": _error("The key's rate limit; nothing was written", retry_after=True),
+                "429": _error("The key's rate limit (`error`: `rate_limited`), or too many requests in flight "
+                              "with the key or from the client's address (`too_many_in_flight`, the connection "
+                              "is closed); nothing was written", retry_after=True),
                 "503": _error("Kafka did not acknowledge; retry the whole request with the same ids",
                               retry_after=True),
             },

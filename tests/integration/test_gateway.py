@@ -236,7 +236,7 @@ def test_the_openapi_document_is_served_and_names_every_endpoint_and_status(gate
     assert answer.status == 200
     assert answer.body["openapi"].startswith("3.")
     post = answer.body["paths"]["/v1/feedback"]["post"]
-    assert set(post["responses"]) == {"200", "401", "403", "413", "415", "422", "429", "503"}
+    assert set(post["responses"]) == {"200", "401", "403", "408", "413", "415", "422", "429", "503"}
     assert set(post["requestBody"]["content"]) == {"application/json", "application/x-ndjson"}
 
 

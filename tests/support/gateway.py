@@ -1,13 +1,19 @@
-"""A real `cxstream gateway` process for integration tests, on topics of its own (a unique prefix)."""
+"""The gateway under test: a real `cxstream gateway` process for integration tests, on topics of its own
+(a unique prefix), or an in-process one (``serving``) whose Kafka is a list, for the fast tier.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import http.client
 import json
 import os
+import selectors
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,10 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from kafka import KafkaConsumer, TopicPartition
 
 from cxstream.config import Settings
 from cxstream.gateway import keys as key_store
+from cxstream.gateway.app import Deliver, Gateway, server_options
+from cxstream.gateway.delivery import Message
 from cxstream.kafka_clients import security_options
 from cxstream.stack.topics import ensure_topics
 from cxstream.vocabulary import INPUT_TOPICS
@@ -123,7 +132,9 @@ def running_gateway(settings: Settings, tmp_path: Path, *, create_topics: bool =
     if create_topics:
         ensure_topics(settings, INPUT_TOPICS)
     names = ("kafka_bootstrap", "topic_prefix", "gateway_port", "gateway_keys_file", "gateway_max_records",
-             "gateway_max_bytes", "gateway_rate_per_second", "gateway_ack_timeout_ms", "kafka_security_protocol",
+             "gateway_max_bytes", "gateway_rate_per_second", "gateway_ack_timeout_ms", "gateway_body_timeout_seconds",
+             "gateway_header_timeout_seconds", "gateway_in_flight_per_key", "gateway_in_flight_per_address",
+             "kafka_security_protocol",
              "kafka_sasl_mechanism", "kafka_sasl_username", "kafka_ssl_cafile", "kafka_ssl_certfile",
              "kafka_ssl_keyfile", "kafka_ssl_check_hostname")
     env = dict(os.environ)
@@ -162,3 +173,119 @@ def _wait_until_up(run: GatewayRun, timeout: float = 60.0) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"the gateway did not answer within {timeout:.0f}s:\n{run.log_text()[-3000:]}")
+
+
+@dataclass
+class LocalGateway:
+    """An in-process gateway on 127.0.0.1 (an ephemeral port); what it delivered is in ``delivered``."""
+
+    gateway: Gateway
+    port: int
+    delivered: list[Message]
+
+    def add_key(self, agency: str = "VA", channels: tuple[str, ...] = ("phone", "website"), rate: int = 1000,
+                name: str = "test") -> str:
+        record, text = key_store.new_key(name, agency, channels, rate)
+        key_store.add(self.gateway.settings.gateway_keys_file, record)
+        return text
+
+
+@contextmanager
+def serving(settings: Settings, deliver: Deliver | None = None, start_timeout: float = 10.0
+            ) -> Iterator[LocalGateway]:
+    """Serve ``Gateway`` as `cxstream gateway` does (same server options) from a thread of its own.
+
+    Kafka is replaced by ``deliver`` (default: append to ``delivered``), so raw-socket tests of the
+    HTTP layer need no broker. The server and its thread are stopped when the block ends.
+    """
+    delivered: list[Message] = []
+
+    async def to_list(messages: list[Message]) -> None:
+        delivered.extend(messages)
+
+    gateway = Gateway(settings, key_store.KeyFileWatcher(settings.gateway_keys_file), deliver or to_list)
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(gateway.application(), access_log=None, shutdown_timeout=1.0,
+                           **server_options(settings))
+
+    async def start() -> int:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        return int(runner.addresses[0][1])
+
+    thread = threading.Thread(target=loop.run_forever, name="local-gateway", daemon=True)
+    thread.start()
+    try:
+        port = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=start_timeout)
+        yield LocalGateway(gateway, port, delivered)
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=start_timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=start_timeout)
+        loop.close()
+
+
+#: 8 bytes of a body, as in the outside report; a marker no log line may show.
+STALLED_BODY = b'{"qzv81"'
+
+
+@dataclass
+class Ending:
+    """How a connection ended: when the server closed it (seconds after it stalled) and its answer."""
+
+    seconds: float
+    status: int | None
+    headers: dict[str, str]
+    body: Any
+
+
+def stall(port: int, key: str, length: int = 100_000, body: bytes = STALLED_BODY) -> tuple[socket.socket, float]:
+    """A connection that sent a request's headers (``Content-Length: length``) and ``body``, then stalls."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    head = (f"POST /v1/touchpoints HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n").encode()
+    sock.sendall(head + body)
+    return sock, time.monotonic()
+
+
+def endings(stalled: list[tuple[socket.socket, float]], within: float) -> list[Ending]:
+    """Read every connection until the server closes it; fail if one is open ``within`` s after it stalled."""
+    received = {sock: b"" for sock, _ in stalled}
+    started = dict(stalled)
+    closed: dict[socket.socket, float] = {}
+    deadline = max(started.values()) + within
+    with selectors.DefaultSelector() as selector:
+        for sock in received:
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ)
+        while len(closed) < len(received):
+            left = deadline - time.monotonic()
+            open_ones = [s for s in received if s not in closed]
+            assert left > 0, (f"{len(open_ones)} of {len(received)} stalled connections are still open "
+                              f"{within:.1f}s after they stalled; first answer so far: "
+                              f"{received[open_ones[0]][:120]!r}")
+            for event, _ in selector.select(timeout=min(left, 0.2)):
+                ready = event.fileobj
+                assert isinstance(ready, socket.socket)
+                try:
+                    chunk = ready.recv(65536)
+                except ConnectionResetError:
+                    chunk = b""
+                if chunk:
+                    received[ready] += chunk
+                else:
+                    closed[ready] = time.monotonic()
+                    selector.unregister(ready)
+    for sock in received:
+        sock.close()
+    return [_parse(received[sock], closed[sock] - started[sock]) for sock, _ in stalled]
+
+
+def _parse(data: bytes, seconds: float) -> Ending:
+    """The answer in ``data`` (none if the server closed without one)."""
+    if not data:
+        return Ending(seconds, None, {}, None)
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return Ending(seconds, int(status_line.split()[1]), headers, json.loads(body) if body else None)

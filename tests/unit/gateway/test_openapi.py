@@ -71,6 +71,6 @@ def test_every_ingest_status_is_documented_with_a_json_body() -> None:
     doc = openapi.document()
     for path in ("/v1/touchpoints", "/v1/feedback"):
         responses = doc["paths"][path]["post"]["responses"]
-        assert set(responses) == {"200", "401", "403", "413", "415", "422", "429", "503"}
+        assert set(responses) == {"200", "401", "403", "408", "413", "415", "422", "429", "503"}
         assert all("application/json" in r["content"] for r in responses.values())
         assert "Retry-After" in responses["429"]["headers"] and "Retry-After" in responses["503"]["headers"]
