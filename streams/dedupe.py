@@ -9,7 +9,9 @@ the winner's release is stored and scored.
 
 Remembering only "seen" would make a replayed winner look like a duplicate and lose it (the entry
 may reach the changelog while the scores it guards do not). So the entry keeps the winner's
-identity: the same source again is a replay of the winner, any other source is a duplicate.
+identity and the offset of the record that released it: that record again is a replay of the
+winner; any other source, or another release of the same source (the join re-releases a copy when
+its own input is replayed), is a duplicate.
 """
 
 from __future__ import annotations
@@ -20,10 +22,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class FirstSeen:
-    """Which copy of a feedback_id was received first, and when the dedupe first saw it."""
+    """Which copy of a feedback_id was received first, and which record released it."""
 
     source: str  # the winner's identity (see the module docstring)
     seen_at: int  # wall-clock ms, for the dedupe horizon
+    #: Offset (on the topic dedupe reads) of the winner's release that was counted; -1 while only
+    #: its claim was seen. The join may release one copy more than once (its input replayed after
+    #: a crash): only this record counts, the others are duplicates like any retry.
+    released_at: int = -1
 
 
 def claim(seen: MutableMapping[str, FirstSeen], feedback_id: str, source: str, now_ms: int) -> None:
@@ -32,13 +38,21 @@ def claim(seen: MutableMapping[str, FirstSeen], feedback_id: str, source: str, n
         seen[feedback_id] = FirstSeen(source, now_ms)
 
 
-def is_first_occurrence(seen: MutableMapping[str, FirstSeen], feedback_id: str, source: str, now_ms: int) -> bool:
-    """True for the winning copy of ``feedback_id`` (and replays of it); False for the others."""
+def is_first_occurrence(
+    seen: MutableMapping[str, FirstSeen], feedback_id: str, source: str, offset: int, now_ms: int
+) -> bool:
+    """True for the release at ``offset`` that counts for ``feedback_id`` (and replays of that very
+    record); False for every other copy, and for a second release of the winning copy."""
     entry = seen.get(feedback_id)
     if entry is None:
-        seen[feedback_id] = FirstSeen(source, now_ms)
+        seen[feedback_id] = FirstSeen(source, now_ms, offset)
         return True
-    return entry.source == source
+    if entry.source != source:
+        return False
+    if entry.released_at < 0:
+        seen[feedback_id] = FirstSeen(source, entry.seen_at, offset)
+        return True
+    return entry.released_at == offset
 
 
 def forget_older_than(seen: MutableMapping[str, FirstSeen], horizon_ms: int, now_ms: int) -> int:

@@ -68,9 +68,9 @@ def scoring_horizon_ms(settings: Settings) -> int:
 
 
 def _first_seen_from_json(raw: list[Any]) -> FirstSeen:
-    # An entry of an earlier release holds the winner's joined offset (an int).
-    source = f"offset:{raw[0]}" if isinstance(raw[0], int) else raw[0]
-    return FirstSeen(source, raw[1])
+    if isinstance(raw[0], int):  # an entry of an earlier release: [the winner's joined offset, seen_at]
+        return FirstSeen(f"offset:{raw[0]}", raw[1], raw[0])
+    return FirstSeen(raw[0], raw[1], raw[2])
 
 
 def _cell_to_json(state: CellState) -> list[Any]:
@@ -92,7 +92,7 @@ class ScoreStage:
         n = topics.partitions
         self.seen_table = app.Table("score-seen", partitions=n, options=table_options(settings))
         self.cell_table = app.Table(CELL_TABLE, partitions=n, options=table_options(settings))
-        self.seen = TableView(self.seen_table, lambda v: [v.source, v.seen_at], _first_seen_from_json)
+        self.seen = TableView(self.seen_table, lambda v: [v.source, v.seen_at, v.released_at], _first_seen_from_json)
         self.cells = TableView(self.cell_table, _cell_to_json, _cell_from_json)
         self.dirty = DirtyKeys()
         self.horizon_ms = scoring_horizon_ms(settings)
@@ -125,7 +125,7 @@ class ScoreStage:
             log.error("score.undecodable", partition=p, offset=offset, reason=error.reason)
             return
         feedback = EnrichedFeedback(**datum)
-        if not is_first_occurrence(self.seen, feedback.feedback_id, source, now_ms):
+        if not is_first_occurrence(self.seen, feedback.feedback_id, source, offset, now_ms):
             METRICS.dedupe_hits += 1
             return
         await self.topics.enriched.send(key=message.key, value=message.value)

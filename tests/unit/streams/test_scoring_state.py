@@ -44,18 +44,27 @@ def test_replaying_a_whole_stream_changes_nothing() -> None:
 
 def test_first_occurrence_wins_and_its_replay_is_still_first() -> None:
     seen: dict[str, FirstSeen] = {}
-    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", now_ms=0)
-    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:9", now_ms=1)  # a channel's retry
-    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", now_ms=2)  # replay of the winner
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", offset=40, now_ms=0)
+    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:9", offset=41, now_ms=1)  # a channel's retry
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", offset=40, now_ms=2)  # replay of the winner
+
+
+def test_a_second_release_of_the_winning_copy_is_a_duplicate() -> None:
+    """The join re-releases a copy when its input is replayed after a crash: a new record, same source."""
+    seen: dict[str, FirstSeen] = {}
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", offset=40, now_ms=0)
+    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", offset=77, now_ms=1)
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:0:7", offset=40, now_ms=2)
 
 
 def test_a_copy_claimed_on_receipt_wins_over_a_copy_released_before_it() -> None:
     seen: dict[str, FirstSeen] = {}
     claim(seen, "fb-1", "cx.feedback.v1:3:10", now_ms=0)  # waits in the join for its touchpoint
-    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:1:52", now_ms=1)  # the retry, joined at once
-    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:3:10", now_ms=2)  # released after the wait
+    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:1:52", offset=5, now_ms=1)  # the retry, at once
+    assert is_first_occurrence(seen, "fb-1", "cx.feedback.v1:3:10", offset=9, now_ms=2)  # released after its wait
     claim(seen, "fb-1", "cx.feedback.v1:1:52", now_ms=3)  # a later claim changes nothing
-    assert seen["fb-1"].source == "cx.feedback.v1:3:10"
+    assert not is_first_occurrence(seen, "fb-1", "cx.feedback.v1:3:10", offset=12, now_ms=4)  # released again
+    assert seen["fb-1"] == FirstSeen("cx.feedback.v1:3:10", 0, 9)
 
 
 def test_dedupe_forgets_after_the_horizon() -> None:
