@@ -191,6 +191,10 @@ class Settings:
     log_format: str = _setting(
         "auto", "Log format: json, console, or auto (console on a TTY)", choices=("auto", "json", "console")
     )
+    log_repeat_seconds: int = _setting(
+        60, "A library log line repeating one message (e.g. Kafka unreachable) is written once per this many "
+        "seconds, with a count of the repeats left out; 0 = write every line", minimum=0, maximum=3600,
+    )
 
     @property
     def bootstrap_servers(self) -> str:

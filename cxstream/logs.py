@@ -8,15 +8,22 @@ No personal data: code logs ids and counts, never a comment or message bytes; an
 line of defence :func:`scrub_personal_data` runs on every line just before it is rendered
 (fields named like free text are withheld, bytes become their length, and e-mail addresses,
 card, social security and phone numbers and street addresses in any text are replaced).
+
+Library lines that repeat (a client retrying a broker that is down logs the same few lines
+thousands of times a second) are folded by :class:`RepeatFolder`: the first of each message
+template passes, the repeats become one ``log.repeated`` line with their count per interval.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import sys
 import threading
-from collections.abc import Mapping, MutableMapping
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -41,10 +48,17 @@ _OWN_FIELDS = frozenset({"timestamp", "level", "logger"})
 #: Fields whose value is free text or message content: never rendered, whatever logged them.
 WITHHELD_FIELDS = frozenset({"comment", "comments", "raw", "payload", "message_value", "body"})
 WITHHELD = "[withheld]"
+#: Seconds between two lines of one repeating library message (``log_repeat_seconds``).
+REPEAT_SECONDS = 60
+#: Most message templates followed at once. A library that formats its text itself (an f-string)
+#: makes each line a template of its own: past this many, new ones pass unfolded, memory stays flat.
+MAX_TEMPLATES = 1000
 
 
-def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
-    """Configure structlog and stdlib logging for the process (idempotent)."""
+def configure(level: str = "info", fmt: str = "auto", stream: Any = None,
+              repeat_seconds: float = REPEAT_SECONDS) -> None:
+    """Configure structlog and stdlib logging for the process (idempotent). ``repeat_seconds``:
+    see :class:`RepeatFolder` (0 = write every repeated library line)."""
     stream = stream or sys.stderr
     use_console = fmt == "console" or (fmt == "auto" and _isatty(stream))
     shared: list[Any] = [
@@ -75,6 +89,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
+    handler.addFilter(_install_folder(RepeatFolder(repeat_seconds)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
@@ -85,6 +100,141 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
+
+
+@dataclass(slots=True)
+class _Run:
+    """One message template's current interval: when its first line passed, how many repeats since."""
+
+    started: float
+    suppressed: int = 0
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """Repeats of one library message that were not written: what the ``log.repeated`` line says."""
+
+    logger: str
+    level: int
+    template: str
+    suppressed: int
+    seconds: float
+
+
+class RepeatFolder(logging.Filter):
+    """Handler filter: a library line repeating the same message template (logger, level and
+    message before its ``%`` arguments) is written once per ``seconds``; the repeats in between
+    become one ``log.repeated`` line with their count.
+
+    During a broker outage aiokafka logs the same two lines thousands of times a second: written
+    out, an hour's outage fills the disk and buries every other line. Only library lines at WARNING
+    or above are folded: cxstream's own events (structlog, whose message is a dict) are deliberate,
+    and debug lines are there because someone asked for all of them.
+
+    A count is written when the template's next line comes after its interval, or by the sweep
+    that any line (the worker's metrics line every 30 s) runs once per interval, or by
+    :meth:`flush` (at exit): a burst that stops never loses its count.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic,
+                 emit: Callable[[Repeated], None] | None = None, max_templates: int = MAX_TEMPLATES) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._clock = clock
+        self._emit = emit or _log_repeated
+        self._max_templates = max_templates
+        self._runs: dict[tuple[str, int, str], _Run] = {}
+        self._lock = threading.Lock()
+        self._next_sweep = clock() + seconds
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True to write ``record``; False for a repeat within its template's interval."""
+        if self.seconds <= 0:
+            return True
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        msg = record.msg
+        if type(msg) is dict or record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.levelno, msg if type(msg) is str else f"<{type(msg).__name__}>")
+        with self._lock:
+            run = self._runs.get(key)
+            if run is None:
+                if len(self._runs) < self._max_templates:
+                    self._runs[key] = _Run(now)
+                return True
+            if now - run.started < self.seconds:
+                run.suppressed += 1
+                return False
+            ended = _ended(key, run, now)
+            run.started, run.suppressed = now, 0
+        if ended is not None:
+            self._emit(ended)
+        return True
+
+    def flush(self) -> None:
+        """Write the count of every template with repeats not yet counted, and forget them all."""
+        now = self._clock()
+        with self._lock:
+            ended = [_ended(key, run, now) for key, run in self._runs.items()]
+            self._runs.clear()
+        self._write(ended)
+
+    def _sweep(self, now: float) -> None:
+        """Count and forget the templates whose interval is over: their repeats may have stopped."""
+        with self._lock:
+            if now < self._next_sweep:  # another thread swept meanwhile
+                return
+            self._next_sweep = now + self.seconds  # before writing: the count lines pass here too
+            over = [key for key, run in self._runs.items() if now - run.started >= self.seconds]
+            ended = [_ended(key, self._runs.pop(key), now) for key in over]
+        self._write(ended)
+
+    def _write(self, ended: list[Repeated | None]) -> None:
+        for repeated in ended:
+            if repeated is not None:
+                self._emit(repeated)
+
+
+def _ended(key: tuple[str, int, str], run: _Run, now: float) -> Repeated | None:
+    """The count of ``run``'s interval, None when nothing was left out."""
+    if not run.suppressed:
+        return None
+    return Repeated(key[0], key[1], key[2], run.suppressed, round(now - run.started, 1))
+
+
+def _log_repeated(repeated: Repeated) -> None:
+    """The count line, at the level of the lines it stands for."""
+    get_logger(__name__).log(repeated.level, "log.repeated", logger=repeated.logger, template=repeated.template,
+                             suppressed=repeated.suppressed, seconds=repeated.seconds)
+
+
+_folder: RepeatFolder | None = None
+
+
+def _install_folder(folder: RepeatFolder) -> RepeatFolder:
+    """Make ``folder`` the process's one (counts the previous one held are written first)."""
+    global _folder
+    if _folder is None:
+        atexit.register(flush_repeated)
+    else:
+        _folder.flush()
+    _folder = folder
+    return folder
+
+
+def flush_repeated() -> None:
+    """Write the counts of repeated library lines not written yet (run at exit)."""
+    if _folder is not None:
+        _folder.flush()
+
+
+def set_repeat_seconds(seconds: float) -> None:
+    """Change the folding interval of the configured logging (0 = write every line)."""
+    if _folder is not None:
+        _folder.flush()
+        _folder.seconds = seconds
 
 
 def get_logger(name: str) -> Any:
