@@ -132,8 +132,8 @@ class RepeatFolder(logging.Filter):
     and debug lines are there because someone asked for all of them.
 
     A count is written when the template's next line comes after its interval, or by the sweep
-    that any line (the worker's metrics line every 30 s) runs once per interval, or by
-    :meth:`flush` (at exit): a burst that stops never loses its count.
+    that the first line of any kind after the end of an interval runs (the worker writes its
+    metrics every 30 s), or by :meth:`flush` (at exit): a burst that stops never loses its count.
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic,
@@ -182,13 +182,16 @@ class RepeatFolder(logging.Filter):
         self._write(ended)
 
     def _sweep(self, now: float) -> None:
-        """Count and forget the templates whose interval is over: their repeats may have stopped."""
+        """Count and forget the templates whose interval is over: their repeats may have stopped.
+        The next sweep is due when the oldest interval left ends, so no count waits much longer
+        than its interval (the worker writes a line at least every 30 s)."""
         with self._lock:
             if now < self._next_sweep:  # another thread swept meanwhile
                 return
-            self._next_sweep = now + self.seconds  # before writing: the count lines pass here too
             over = [key for key, run in self._runs.items() if now - run.started >= self.seconds]
             ended = [_ended(key, self._runs.pop(key), now) for key in over]
+            oldest = min((run.started for run in self._runs.values()), default=now)
+            self._next_sweep = oldest + self.seconds  # before writing: the count lines pass here too
         self._write(ended)
 
     def _write(self, ended: list[Repeated | None]) -> None:

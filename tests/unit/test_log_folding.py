@@ -110,6 +110,21 @@ def test_a_burst_that_stops_gets_its_count_from_the_next_sweep(folder: RepeatFol
     assert folder.filter(_record(METADATA, "cluster"))  # a new outage starts with its first line again
 
 
+def test_a_count_is_due_one_interval_after_its_first_line_not_one_sweep_period_later(
+    folder: RepeatFolder, counts: list[Repeated], clock: Clock
+) -> None:
+    clock.now += 10.0
+    for _ in range(100):
+        folder.filter(_record(METADATA, "cluster"))
+    metrics_line = _record({"event": "worker.metrics"}, level=logging.INFO)
+    clock.now += 50.0  # a sweep is due (60 s since the folder started) but this burst is 50 s old
+    folder.filter(metrics_line)
+    assert counts == []
+    clock.now += 10.0  # its interval is over: the next line of any kind writes its count
+    folder.filter(metrics_line)
+    assert [c.suppressed for c in counts] == [99]
+
+
 def test_flush_writes_the_final_counts_and_only_those(folder: RepeatFolder, counts: list[Repeated],
                                                       clock: Clock) -> None:
     for _ in range(5):
