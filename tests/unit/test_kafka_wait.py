@@ -11,7 +11,7 @@ import logging
 import ssl
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -49,7 +49,7 @@ def _lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-def _failing(errors: list[BaseException]) -> Callable[[Settings], None]:
+def _failing(errors: Sequence[BaseException]) -> Callable[[Settings], None]:
     """A probe that raises ``errors`` one after the other, then succeeds."""
     pending = list(errors)
 
