@@ -9,11 +9,8 @@ states of every domain of an (agency, service).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
-
-import faust
 
 from cxstream.config import Settings
 from cxstream.logs import get_logger
@@ -21,10 +18,10 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Alert
 from cxstream.scores import AnswerCounts
 from cxstream.streams.alerting import AlertRule, AlertState, apply_score, is_newer
-from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics, table_options
+from cxstream.streams.app import Topics
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.scoring import domain_counts_to_json
+from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
 from cxstream.streams.table_views import TableView
 
 log = get_logger(__name__)
@@ -60,23 +57,25 @@ def alert_input(window_start: int, agency: str, service: str, channel: str, vers
     return key, value
 
 
-class AlertStage:
-    """Wires the rolling alert logic to a Faust table and the alerts topic."""
+class AlertStage(Stage):
+    """Wires the rolling alert logic to its table and the alerts topic."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
-        self.acks = acks
+    name = "alert"
+    table_names = (ALERT_TABLE,)
+
+    def __init__(self, settings: Settings, topics: Topics, codec: Codec, tables: Tables,
+                 clock: Clock = wall_clock_ms) -> None:
         self.topics = topics
         self.codec = codec
+        self.clock = clock
         self.rule = AlertRule(float(settings.alert_threshold_pct), settings.alert_min_responses)
-        self.table = app.Table(ALERT_TABLE, partitions=topics.partitions, options=table_options(settings))
+        self.table = tables[ALERT_TABLE]
         self.states = TableView(self.table, _states_to_json, _states_from_json)
-        acks.register("alert", topics.alert_input)
-        app.agent(topics.alert_input, name="cxstream.alert")(self.run)
 
-    async def run(self, stream: Any) -> None:
-        await consume(stream, self.acks, self._handle, "alert")
+    def sources(self) -> tuple[str, ...]:
+        return (self.topics.alert_input.get_topic_name(),)
 
-    async def _handle(self, message: Any) -> None:
+    async def handle(self, message: Any) -> None:
         agency, service = json.loads(message.key)
         update = json.loads(message.value)
         window_start, channel, version = update["window_start"], update["channel"], update["version"]
@@ -97,7 +96,7 @@ class AlertStage:
             alert = Alert(agency=agency, service=service, domain=domain, state=transition.state,
                           pct_positive=transition.counts.pct_positive, responses=transition.counts.responses,
                           threshold=self.rule.threshold_pct, min_responses=self.rule.min_responses,
-                          window_end=transition.window_end, raised_at=int(time.time() * 1000))
+                          window_end=transition.window_end, raised_at=self.clock())
             METRICS.alerts[transition.state] += 1
             log.warning("alert.raised", agency=agency, service=service, domain=domain, state=transition.state,
                         pct_positive=round(alert.pct_positive, 1), responses=alert.responses)

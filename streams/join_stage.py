@@ -11,10 +11,7 @@ key and bytes the channel sent.
 
 from __future__ import annotations
 
-import time
 from typing import Any
-
-import faust
 
 from cxstream.config import Settings
 from cxstream.deadletters import dead_letter_message
@@ -23,14 +20,14 @@ from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import DecodeError, ValidationError
 from cxstream.schemas.records import EnrichedFeedback
 from cxstream.schemas.validation import check_feedback, check_touchpoint
-from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics, table_options
+from cxstream.streams.app import Topics
 from cxstream.streams.join import Attribution, Join, JoinInput, JoinResult, StoredTouchpoint, own_attribution
 from cxstream.streams.joined_records import Origin, claim_headers, origin_of, rekey_headers, release_headers
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import delete_stale, partition_keys
 from cxstream.streams.partitioning import home_partition
+from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
 from cxstream.streams.table_views import TableView
 from cxstream.streams.windows import window_start_ms
 
@@ -60,6 +57,10 @@ def _results_from_json(raw: list[Any]) -> list[JoinResult]:
     return [JoinResult(r[0], Attribution(r[1], r[2], r[3]), r[4], r[5], r[6], *r[7:9]) for r in raw]
 
 
+TOUCHPOINT_TABLE = "join-touchpoints"
+PENDING_TABLE = "join-pending"
+EXPIRED_TABLE = "join-expired"
+
 #: How long the results of a tick's expiry are kept to be re-emitted if that tick is replayed.
 #: Far longer than any commit interval: a replay can only start after the last commit.
 EXPIRED_KEEP_MS = 3_600_000
@@ -74,19 +75,22 @@ def _pending_from_json(raw: list[Any]) -> tuple[JoinInput, ...]:
     return tuple(JoinInput(i[0], i[1], Attribution(i[2], i[3], i[4]), i[5], i[6], *i[7:9]) for i in raw)
 
 
-class JoinStage:
-    """Wires the pure :class:`Join` to Faust tables and topics."""
+class JoinStage(Stage):
+    """Wires the pure :class:`Join` to its tables and topics."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
-        self.acks = acks
+    name = "join"
+    table_names = (TOUCHPOINT_TABLE, PENDING_TABLE, EXPIRED_TABLE)
+
+    def __init__(self, settings: Settings, topics: Topics, codec: Codec, tables: Tables,
+                 clock: Clock = wall_clock_ms) -> None:
         self.settings = settings
         self.topics = topics
         self.codec = codec
-        partitions = topics.partitions
-        self.touchpoint_table = app.Table("join-touchpoints", partitions=partitions, options=table_options(settings))
-        self.pending_table = app.Table("join-pending", partitions=partitions, options=table_options(settings))
+        self.clock = clock
+        self.touchpoint_table = tables[TOUCHPOINT_TABLE]
+        self.pending_table = tables[PENDING_TABLE]
         # (partition, tick offset) -> what that tick released, so a replayed tick releases it again.
-        self.expired_table = app.Table("join-expired", partitions=partitions, options=table_options(settings))
+        self.expired_table = tables[EXPIRED_TABLE]
         self.join = Join(
             TableView(self.touchpoint_table, _stored_to_json, _stored_from_json),
             TableView(self.pending_table, _pending_to_json, _pending_from_json),
@@ -100,21 +104,18 @@ class JoinStage:
                               topics.feedback.get_topic_name(): "Feedback"}
         self.input_topics = set(self.expected_type)
         self.ticks_topic = topics.ticks.get_topic_name()
-        channel = app.topic(
-            topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name(),
-            topics.rekeyed.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes,
-        )
-        acks.register("join", channel)
-        app.agent(channel, name="cxstream.join")(self.run)
+
+    def sources(self) -> tuple[str, ...]:
+        return (*self.input_topics, self.topics.rekeyed.get_topic_name(), self.ticks_topic)
+
+    def on_assigned(self, partitions: set[int]) -> None:
+        self.join.forget_scopes(partitions)
 
     def _home(self, touchpoint_id: str) -> int:
         return home_partition(touchpoint_id.encode(), self.topics.partitions)
 
-    async def run(self, stream: Any) -> None:
-        await consume(stream, self.acks, self._dispatch, "join")
-
-    async def _dispatch(self, message: Any) -> None:
-        now_ms = int(time.time() * 1000)
+    async def handle(self, message: Any) -> None:
+        now_ms = self.clock()
         if message.topic == self.ticks_topic:
             await self._tick(message, now_ms)
         else:

@@ -11,17 +11,13 @@ update per window, domain and tick.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
-
-import faust
 
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import DomainScore
 from cxstream.streams.alert_stage import alert_input
-from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics, table_options
+from cxstream.streams.app import Topics
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import partition_keys
@@ -35,6 +31,7 @@ from cxstream.streams.scoring import (
     merge_partials,
     newer_partial,
 )
+from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
 from cxstream.streams.windows import WINDOW_SECONDS
 
 #: Named after the layout of its values (see score_stage.CELL_TABLE).
@@ -55,29 +52,33 @@ def score_key(window_cell: str, domain: str) -> str:
     return json.dumps([*json.loads(window_cell), domain])
 
 
-class MergeStage:
-    """Wires partial merging to a Faust table and the scores topic."""
+class MergeStage(Stage):
+    """Wires partial merging to its table and the scores topic."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
-        self.acks = acks
+    name = "merge"
+    table_names = (MERGE_TABLE,)
+
+    def __init__(self, settings: Settings, topics: Topics, codec: Codec, tables: Tables,
+                 clock: Clock = wall_clock_ms) -> None:
         self.topics = topics
         self.codec = codec
-        self.table = app.Table(MERGE_TABLE, partitions=topics.partitions, options=table_options(settings))
+        self.clock = clock
+        self.table = tables[MERGE_TABLE]
         self.dirty = DirtyKeys()
         self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
-        channel = app.topic(topics.partials.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
-        acks.register("merge", channel)
-        app.agent(channel, name="cxstream.merge")(self.run)
 
-    async def run(self, stream: Any) -> None:
-        await consume(stream, self.acks, self._dispatch, "merge")
+    def sources(self) -> tuple[str, ...]:
+        return (self.topics.partials.get_topic_name(), self.ticks_topic)
 
-    async def _dispatch(self, message: Any) -> None:
+    def on_assigned(self, partitions: set[int]) -> None:
+        self.dirty.forget_partitions(partitions)
+
+    async def handle(self, message: Any) -> None:
         if message.topic == self.ticks_topic:
             await self._flush(message.partition)
             if message.offset % SWEEP_EVERY_TICKS == 0:
-                self.sweep(message.partition, int(time.time() * 1000))
+                self.sweep(message.partition, self.clock())
             return
         window = message.key.decode()
         incoming = json.loads(message.value)

@@ -10,10 +10,7 @@ published as partials (full state, versioned) to the internal partials topic, ke
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
-
-import faust
 
 from cxstream.config import Settings
 from cxstream.deadletters import dead_letter_message
@@ -21,8 +18,7 @@ from cxstream.logs import get_logger
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import DecodeError
 from cxstream.schemas.records import EnrichedFeedback
-from cxstream.streams.acking import ConfirmedAcks, consume
-from cxstream.streams.app import Topics, table_options
+from cxstream.streams.app import Topics
 from cxstream.streams.dedupe import FirstSeen, claim, is_first_occurrence
 from cxstream.streams.joined_records import is_claim, is_late, source_or
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
@@ -30,6 +26,7 @@ from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import delete_stale, partition_keys
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.scoring import CellKey, CellState, apply_answers, domain_counts_from_json, domain_counts_to_json
+from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
 from cxstream.streams.table_views import TableView
 from cxstream.streams.windows import window_start_ms
 
@@ -38,6 +35,7 @@ log = get_logger(__name__)
 
 #: Table names carry the layout of their values: a worker never reads another layout's state.
 CELL_TABLE = "score-cellsets"
+SEEN_TABLE = "score-seen"
 #: The table of the earlier layout (one cell per domain), which this worker cannot read.
 RETIRED_CELL_TABLE = "score-cells"
 
@@ -81,36 +79,39 @@ def _cell_from_json(raw: list[Any]) -> CellState:
     return CellState(domain_counts_from_json(raw[1]), raw[0])
 
 
-class ScoreStage:
-    """Wires dedupe and scoring cells to Faust tables and topics."""
+class ScoreStage(Stage):
+    """Wires dedupe and scoring cells to their tables and topics."""
 
-    def __init__(self, app: faust.App, settings: Settings, topics: Topics, codec: Codec, acks: ConfirmedAcks) -> None:
-        self.acks = acks
+    name = "score"
+    table_names = (SEEN_TABLE, CELL_TABLE)
+
+    def __init__(self, settings: Settings, topics: Topics, codec: Codec, tables: Tables,
+                 clock: Clock = wall_clock_ms) -> None:
         self.settings = settings
         self.topics = topics
         self.codec = codec
-        n = topics.partitions
-        self.seen_table = app.Table("score-seen", partitions=n, options=table_options(settings))
-        self.cell_table = app.Table(CELL_TABLE, partitions=n, options=table_options(settings))
+        self.clock = clock
+        self.seen_table = tables[SEEN_TABLE]
+        self.cell_table = tables[CELL_TABLE]
         self.seen = TableView(self.seen_table, lambda v: [v.source, v.seen_at, v.released_at], _first_seen_from_json)
         self.cells = TableView(self.cell_table, _cell_to_json, _cell_from_json)
         self.dirty = DirtyKeys()
         self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
-        channel = app.topic(topics.joined.get_topic_name(), self.ticks_topic, key_type=bytes, value_type=bytes)
-        acks.register("score", channel)
-        app.agent(channel, name="cxstream.score")(self.run)
 
-    async def run(self, stream: Any) -> None:
-        await consume(stream, self.acks, self._dispatch, "score")
+    def sources(self) -> tuple[str, ...]:
+        return (self.topics.joined.get_topic_name(), self.ticks_topic)
 
-    async def _dispatch(self, message: Any) -> None:
+    def on_assigned(self, partitions: set[int]) -> None:
+        self.dirty.forget_partitions(partitions)
+
+    async def handle(self, message: Any) -> None:
         if message.topic != self.ticks_topic:
-            await self._score(message, int(time.time() * 1000))
+            await self._score(message, self.clock())
             return
         await self._flush(message.partition)
         if message.offset % SWEEP_EVERY_TICKS == 0:
-            deleted = await self.sweep(message.partition, int(time.time() * 1000))
+            deleted = await self.sweep(message.partition, self.clock())
             log.info("score.swept", partition=message.partition, deleted=deleted)
 
     async def _score(self, message: Any, now_ms: int) -> None:

@@ -21,12 +21,13 @@ from cxstream.stack.topics import ensure_topics
 from cxstream.sinks.service import ClickHouseSink
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
 from cxstream.streams.alert_stage import RETIRED_ALERT_TABLE, AlertStage
-from cxstream.streams.app import create_app, declare_topics, internal_topic_names, worker_data_dir
+from cxstream.streams.app import create_app, declare_topics, internal_topic_names, table_options, worker_data_dir
 from cxstream.streams.join_stage import JoinStage
 from cxstream.streams.merge_stage import RETIRED_MERGE_TABLE, MergeStage
 from cxstream.streams.metrics import METRICS, worker_families
 from cxstream.streams.metrics_http import MetricsEndpoint
 from cxstream.streams.score_stage import RETIRED_CELL_TABLE, ScoreStage
+from cxstream.streams.stage import Stage, attach, faust_tables
 from cxstream.vocabulary import CONTRACT_TOPICS
 
 log = get_logger(__name__)
@@ -36,6 +37,9 @@ METRICS_LOG_SECONDS = 30.0
 KAFKA_RETRY_MAX_SECONDS = 30.0
 #: How often processed events are confirmed and acked: bounds the extra delay before a commit.
 CONFIRM_SECONDS = 0.2
+#: The stages, in data-flow order: join -> dedupe and score -> merge -> alerts.
+STAGES: tuple[type[JoinStage] | type[ScoreStage] | type[MergeStage] | type[AlertStage], ...] = (
+    JoinStage, ScoreStage, MergeStage, AlertStage)
 
 
 def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.App:
@@ -45,10 +49,13 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     topics = declare_topics(app, settings)
     codec = Codec()
     acks = ConfirmedAcks(app, topics.confirms)
-    join = JoinStage(app, settings, topics, codec, acks)
-    score = ScoreStage(app, settings, topics, codec, acks)
-    merge = MergeStage(app, settings, topics, codec, acks)
-    AlertStage(app, settings, topics, codec, acks)
+    options = table_options(settings)
+    stages: list[Stage] = [
+        kind(settings, topics, codec, faust_tables(app, kind.table_names, topics.partitions, options))
+        for kind in STAGES
+    ]
+    for stage in stages:
+        attach(app, acks, stage)
     ticks_topic = topics.ticks.get_topic_name()
     if endpoint is not None:
         endpoint.add(lambda: worker_families(METRICS, acks, settings.topic_prefix))
@@ -56,9 +63,8 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def on_assigned(_app: Any, assigned: set[Any], **_: Any) -> None:
         mine = {tp.partition for tp in assigned if tp.topic == ticks_topic}
-        join.join.forget_scopes(mine)
-        score.dirty.forget_partitions(mine)
-        merge.dirty.forget_partitions(mine)
+        for stage in stages:
+            stage.on_assigned(mine)
         log.info("worker.partitions_assigned", partitions=sorted(mine))
 
     @app.timer(settings.emit_interval_ms / 1000.0)
