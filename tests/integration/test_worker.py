@@ -1,11 +1,12 @@
-"""The streaming worker on the real broker: join in any order, dedupe, fallbacks, bad input, late input."""
+"""The streaming worker on the real broker, one test per behaviour family: join and dedupe, dead
+letters, first wins over a real join wait, alerts. Each behaviour alone, and many more cases, run
+in process in tests/unit/streams/test_pipeline.py; crashes, restarts and rebalances in tests/faults."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from cxstream.schemas.records import Feedback, Touchpoint
 from cxstream.stack import StackStatus
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.windows import window_start_ms
-from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
+from cxstream.vocabulary import TOPIC_FEEDBACK
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
 pytestmark = pytest.mark.integration
@@ -49,117 +50,69 @@ def _cell(worker: WorkerRun, agency: str, channel: str, domain: str, service: st
     return None if score is None else (score.count_1, score.count_2, score.count_3, score.count_4, score.count_5)
 
 
-def test_feedback_before_touchpoint_is_joined_when_it_arrives(worker: WorkerRun) -> None:
-    agency = _agency()
-    worker.send_feedback(_fb(f"fb-{agency}", f"tp-{agency}", {"satisfaction": 4, "trust": 2}))
-    time.sleep(1.0)
-    worker.send_touchpoint(_tp(f"tp-{agency}", agency))
-    wait_for(lambda: _cell(worker, agency, "phone", "trust") == (0, 1, 0, 0, 0), what="the joined trust score")
-    assert _cell(worker, agency, "phone", "satisfaction") == (0, 0, 0, 1, 0)
-    [stored] = [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}"]
-    assert stored.matched and stored.agency == agency and stored.channel == "phone"
-
-
-def test_feedback_after_touchpoint_is_attributed_at_once(worker: WorkerRun) -> None:
-    agency = _agency()
-    worker.send_touchpoint(_tp(f"tp-{agency}", agency, channel="website"))
-    time.sleep(1.0)
-    worker.send_feedback(_fb(f"fb-{agency}", f"tp-{agency}", {"ease": 5}))
-    wait_for(lambda: _cell(worker, agency, "website", "ease") == (0, 0, 0, 0, 1), what="the ease score")
-
-
-def test_a_retried_feedback_counts_once(worker: WorkerRun) -> None:
-    agency = _agency()
-    worker.send_touchpoint(_tp(f"tp-{agency}", agency))
-    time.sleep(1.0)
-    feedback = _fb(f"fb-{agency}", f"tp-{agency}", {"quality": 3})
-    for _ in range(3):
-        worker.send_feedback(feedback)
-    wait_for(lambda: _cell(worker, agency, "phone", "quality") is not None, what="the quality score")
-    time.sleep(2.0)  # time for any duplicate to be (wrongly) counted
-    assert _cell(worker, agency, "phone", "quality") == (0, 0, 1, 0, 0)
-    assert [e.feedback_id for e in worker.enriched()].count(f"fb-{agency}") == 1
-
-
-def test_wrong_and_missing_keys_still_meet_their_partner(worker: WorkerRun) -> None:
-    agency = _agency()
-    tp_id = f"tp-{agency}"
-    home = home_partition(tp_id.encode(), worker.settings.partitions)
-    elsewhere = (home + 1) % worker.settings.partitions
-    worker.send_touchpoint(_tp(tp_id, agency), key=b"not-the-touchpoint-id", partition=elsewhere)
-    worker.send_feedback(_fb(f"fb-{agency}", tp_id, {"efficiency": 1}), key=None, partition=(home + 2) % 6)
-    wait_for(lambda: _cell(worker, agency, "phone", "efficiency") == (1, 0, 0, 0, 0),
-             what="the efficiency score of wrongly keyed input")
-    [stored] = [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}"]
-    assert stored.matched
-
-
-def test_direct_survey_uses_its_own_attribution(worker: WorkerRun) -> None:
-    agency = _agency()
-    worker.send_feedback(_fb(f"fb-{agency}", None, {"equity": 4}, agency=agency, service="farm-loans",
-                             channel="paper"))
-    wait_for(lambda: _cell(worker, agency, "paper", "equity", service="farm-loans") == (0, 0, 0, 1, 0),
-             what="the direct survey's score")
-
-
-def test_feedback_without_its_touchpoint_falls_back_after_join_wait(worker: WorkerRun) -> None:
-    agency = _agency()
-    worker.send_feedback(_fb(f"fb-{agency}-own", f"tp-{agency}-missing", {"helpfulness": 5}, agency=agency,
-                             service="claims", channel="fax"))
-    worker.send_feedback(_fb(f"fb-{agency}-none", f"tp-{agency}-missing2", {"trust": 1}))
-    wait_for(lambda: _cell(worker, agency, "fax", "helpfulness") == (0, 0, 0, 0, 1), timeout=30,
-             what="the fallback to the feedback's own attribution")
-    [unmatched] = [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}-none"]
-    assert (unmatched.agency, unmatched.service, unmatched.channel, unmatched.matched) == (
-        "unknown", "unknown", "unknown", False)
-
-
-def test_bad_input_is_dead_lettered_and_the_worker_keeps_scoring(worker: WorkerRun) -> None:
-    agency = _agency()
-    worker.send_raw(TOPIC_FEEDBACK, b"k1", b'{"json": "where Avro is expected"}')
-    bad_answer = worker.codec.encode("Feedback", {**_fb(f"fb-{agency}-bad", None, {"trust": 4}, agency=agency,
-                                                          service="s", channel="phone").to_avro(),
-                                                  "answers": {"trust": 6}})
-    worker.send_raw(TOPIC_FEEDBACK, b"k2", bad_answer)
-    worker.send_feedback(_fb(f"fb-{agency}-good", None, {"trust": 4}, agency=agency, service="s", channel="phone"))
-    wait_for(lambda: _cell(worker, agency, "phone", "trust", service="s") == (0, 0, 0, 1, 0), what="the good score")
-    letters = {letter.raw: letter for letter in wait_for(lambda: worker.dead_letters(), what="dead letters")}
-    assert letters[b'{"json": "where Avro is expected"}'].reason == "not_single_object"
-    assert letters[bad_answer].reason == "invalid" and "answers.trust: out_of_range" in letters[bad_answer].detail
-    assert worker.process.poll() is None
-
-
-def test_feedback_older_than_retention_is_stored_and_dead_lettered_too_late_with_its_own_position(
-    worker: WorkerRun,
-) -> None:
-    agency = _agency()
-    late_at = NOW - 2 * 3600 * 1000
-    late = _fb(f"fb-{agency}", None, {"trust": 1}, at=late_at, agency=agency, service="s", channel="phone")
-    raw = worker.codec.encode("Feedback", late.to_avro())
-    partition, offset = worker.send_raw(TOPIC_FEEDBACK, late.kafka_key, raw)
-    letter = wait_for(lambda: next((d for d in worker.dead_letters() if d.reason == "too_late" and d.raw == raw), None),
-                      what="the too_late dead letter")
-    # The message the channel sent, not the worker's internal record.
-    assert (letter.source_topic, letter.partition, letter.offset, letter.key) == (
-        worker.settings.topic(TOPIC_FEEDBACK), partition, offset, late.kafka_key)
-    wait_for(lambda: any(e.feedback_id == late.feedback_id for e in worker.enriched()), what="it stored as feedback")
-    assert _cell(worker, agency, "phone", "trust", service="s", window=window_start_ms(late_at)) is None
-
-
-def test_one_message_from_a_fast_clock_does_not_shrink_the_retention_of_others(worker: WorkerRun) -> None:
-    """Validation accepts submitted_at up to a day ahead; retention is still judged on the worker's
-    clock, so a feedback from an hour-ahead clock cannot make a 40-minute-old one too late."""
+def test_join_and_dedupe_in_every_arrival_order_on_the_real_broker(worker: WorkerRun) -> None:
+    """One batch for the join and dedupe family (each case alone: tests/unit/streams/test_pipeline.py):
+    feedback before and after its touchpoint, retried, wrongly keyed, direct, and without a touchpoint."""
     agency = _agency()
     n = worker.settings.partitions
-    ids = [f"fb-{agency}-{i}" for i in range(200)]
-    same = [i for i in ids if home_partition(i.encode(), n) == home_partition(ids[0].encode(), n)][:2]
+    worker.send_feedback(_fb(f"fb-{agency}-early", f"tp-{agency}-1", {"satisfaction": 4, "trust": 2}))
+    worker.send_touchpoint(_tp(f"tp-{agency}-1", agency))
+    worker.send_touchpoint(_tp(f"tp-{agency}-2", agency, channel="website"))
+    home = home_partition(f"tp-{agency}-3".encode(), n)
+    worker.send_touchpoint(_tp(f"tp-{agency}-3", agency), key=b"not-the-touchpoint-id", partition=(home + 1) % n)
+    worker.send_feedback(_fb(f"fb-{agency}-wrong-key", f"tp-{agency}-3", {"efficiency": 1}), key=None,
+                         partition=(home + 2) % n)
+    worker.send_feedback(_fb(f"fb-{agency}-direct", None, {"equity": 4}, agency=agency, service="farm-loans",
+                             channel="paper"))
+    worker.send_feedback(_fb(f"fb-{agency}-alone", f"tp-{agency}-missing", {"helpfulness": 5}, agency=agency,
+                             service="claims", channel="fax"))
+    wait_for(lambda: _cell(worker, agency, "phone", "trust") == (0, 1, 0, 0, 0), what="the early feedback joined")
+    for _ in range(3):  # after its touchpoint, and retried by its channel
+        worker.send_feedback(_fb(f"fb-{agency}-late", f"tp-{agency}-2", {"ease": 5}))
+    expected = {("phone", "satisfaction", "claims"): (0, 0, 0, 1, 0), ("website", "ease", "claims"): (0, 0, 0, 0, 1),
+                ("phone", "efficiency", "claims"): (1, 0, 0, 0, 0), ("paper", "equity", "farm-loans"): (0, 0, 0, 1, 0),
+                ("fax", "helpfulness", "claims"): (0, 0, 0, 0, 1)}
+    wait_for(lambda: all(_cell(worker, agency, ch, d, service=s) == want for (ch, d, s), want in expected.items()),
+             timeout=60, what="every cell of the batch (the fax one after the 3 s join wait)")
+    stored = {e.feedback_id: e for e in worker.enriched() if e.feedback_id.startswith(f"fb-{agency}")}
+    assert [e.feedback_id for e in worker.enriched()].count(f"fb-{agency}-late") == 1
+    assert stored[f"fb-{agency}-early"].matched and stored[f"fb-{agency}-wrong-key"].matched
+    assert (stored[f"fb-{agency}-alone"].matched, stored[f"fb-{agency}-alone"].channel) == (False, "fax")
+
+
+def test_bad_late_and_misplaced_input_is_dead_lettered_with_its_own_position(worker: WorkerRun) -> None:
+    """The dead-letter family: undecodable, invalid, the wrong type for its topic, and too late (each
+    with the position, key and bytes the channel sent); a fast clock's feedback shrinks nobody's
+    retention; scoring goes on."""
+    agency = _agency()
+    own = {"agency": agency, "service": "s", "channel": "phone"}
+    not_avro = b'{"json": "where Avro is expected"}'
+    bad_answer = worker.codec.encode("Feedback", {**_fb(f"fb-{agency}-bad", None, {"trust": 4}, **own).to_avro(),
+                                                  "answers": {"trust": 6}})
+    wrong_type = worker.codec.encode("Touchpoint", _tp(f"tp-{agency}", agency).to_avro())
+    late = worker.codec.encode("Feedback", _fb(f"fb-{agency}-late", None, {"trust": 1}, at=NOW - 2 * 3_600_000,
+                                               **own).to_avro())
+    sent = {reason: worker.send_raw(TOPIC_FEEDBACK, f"k-{reason}".encode(), value)
+            for reason, value in (("not_single_object", not_avro), ("invalid", bad_answer),
+                                  ("wrong_record_type", wrong_type), ("too_late", late))}
     ahead, behind = NOW + 55 * 60_000, NOW - 40 * 60_000  # the worker keeps windows for 1 h
-    worker.send_feedback(_fb(same[0], None, {"ease": 5}, at=ahead, agency=agency, service="s", channel="phone"))
-    wait_for(lambda: any(e.feedback_id == same[0] for e in worker.enriched()), what="the fast clock's feedback")
-    worker.send_feedback(_fb(same[1], None, {"ease": 2}, at=behind, agency=agency, service="s", channel="phone"))
+    worker.send_feedback(_fb(f"fb-{agency}-ahead", None, {"ease": 5}, at=ahead, **own), partition=0)
+    worker.send_feedback(_fb(f"fb-{agency}-behind", None, {"ease": 2}, at=behind, **own), partition=0)
+    worker.send_feedback(_fb(f"fb-{agency}-good", None, {"trust": 4}, **own))
+    wait_for(lambda: _cell(worker, agency, "phone", "trust", service="s") == (0, 0, 0, 1, 0), what="the good score")
     wait_for(lambda: _cell(worker, agency, "phone", "ease", service="s", window=window_start_ms(behind))
-             == (0, 1, 0, 0, 0), what="the 40-minute-old feedback's score")
-    assert not [d for d in worker.dead_letters() if d.reason == "too_late" and d.key == same[1].encode()]
+             == (0, 1, 0, 0, 0), what="the 40-minute-old feedback scored")
+    topic = worker.settings.topic(TOPIC_FEEDBACK)
+    letters = wait_for(lambda: (lambda found: found if len(found) == len(sent) else None)(
+        {(d.partition, d.offset): d for d in worker.dead_letters() if d.source_topic == topic
+         and d.key is not None and d.key.startswith(b"k-")}), what="the four dead letters")
+    for reason, (partition, offset) in sent.items():
+        letter = letters[(partition, offset)]
+        assert (letter.reason, letter.key) == (reason, f"k-{reason}".encode())
+    assert letters[sent["too_late"]].raw == late
+    assert "answers.trust: out_of_range" in letters[sent["invalid"]].detail
+    assert any(e.feedback_id == f"fb-{agency}-late" for e in worker.enriched())  # too late, still stored
+    assert worker.process.poll() is None
 
 
 def test_the_copy_received_first_wins_even_when_a_later_copy_is_joined_sooner(worker: WorkerRun) -> None:
@@ -182,24 +135,6 @@ def test_the_copy_received_first_wins_even_when_a_later_copy_is_joined_sooner(wo
     assert _cell(worker, agency, "website", "satisfaction") is None
     [stored] = [e for e in worker.enriched() if e.feedback_id == f"fw-{agency}"]
     assert (stored.channel, stored.matched, stored.answers) == ("fax", False, {"satisfaction": 1})
-
-
-def test_a_record_on_the_other_input_topic_is_dead_lettered_as_the_wrong_type(worker: WorkerRun) -> None:
-    agency = _agency()
-    feedback = worker.codec.encode("Feedback", _fb(f"fb-{agency}", None, {"trust": 4}, agency=agency, service="s",
-                                                   channel="phone").to_avro())
-    touchpoint = worker.codec.encode("Touchpoint", _tp(f"tp-{agency}", agency).to_avro())
-    worker.send_raw(TOPIC_TOUCHPOINTS, f"fb-{agency}".encode(), feedback)
-    worker.send_raw(TOPIC_FEEDBACK, f"tp-{agency}".encode(), touchpoint)
-    letters = wait_for(lambda: [d for d in worker.dead_letters() if d.raw in (feedback, touchpoint)]
-                       if len([d for d in worker.dead_letters() if d.raw in (feedback, touchpoint)]) == 2 else None,
-                       what="both dead letters")
-    assert {(d.source_topic, d.reason) for d in letters} == {
-        (worker.settings.topic(TOPIC_TOUCHPOINTS), "wrong_record_type"),
-        (worker.settings.topic(TOPIC_FEEDBACK), "wrong_record_type")}
-    time.sleep(1.0)
-    assert _cell(worker, agency, "phone", "trust", service="s") is None
-    assert not [e for e in worker.enriched() if e.feedback_id == f"fb-{agency}"]
 
 
 def test_a_drop_in_a_rolling_score_fires_an_alert_and_recovery_resolves_it(worker: WorkerRun) -> None:

@@ -47,6 +47,7 @@ class WorkerRun:
     env: dict[str, str]
     starts: int = 1
     spawned: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _producer: KafkaProducer | None = None
 
     def kill(self) -> None:
         """SIGKILL: no flush, no commit, no goodbye."""
@@ -79,18 +80,36 @@ class WorkerRun:
         return self._send(topic, key, value, partition)
 
     def _send(self, topic: str, key: bytes | None, value: bytes, partition: int | None) -> tuple[int, int]:
-        producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers)
-        try:
-            sent = producer.send(self.settings.topic(topic), key=key, value=value, partition=partition).get(timeout=10)
-        finally:
-            producer.close()
-        return sent.partition, sent.offset
+        # One producer for the run: a new one per message cost a connection and a metadata round trip.
+        if self._producer is None:
+            self._producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers)
+        sent = self._producer.send(self.settings.topic(topic), key=key, value=value, partition=partition)
+        metadata = sent.get(timeout=10)
+        return metadata.partition, metadata.offset
+
+    def close_producer(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=10)
+            self._producer = None
 
     def read(self, topic: str) -> list[Any]:
-        consumer = KafkaConsumer(self.settings.topic(topic), bootstrap_servers=self.settings.bootstrap_servers,
-                                 auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=1500)
+        """Every record of ``topic`` up to its current end (read to the end offsets, not until the
+        topic has been quiet for a while: exact, and as fast as the records come)."""
+        name = self.settings.topic(topic)
+        consumer = KafkaConsumer(bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False)
         try:
-            return list(consumer)
+            partitions = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            ends = {tp: end for tp, end in consumer.end_offsets(partitions).items() if end > 0}
+            records: list[Any] = []
+            deadline = time.monotonic() + 30
+            while any(consumer.position(tp) < end for tp, end in ends.items()):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"could not read {name} to its end offsets {ends} within 30 s")
+                for batch in consumer.poll(timeout_ms=200).values():
+                    records.extend(r for r in batch if r.offset < ends.get(TopicPartition(r.topic, r.partition), 0))
+            return records
         finally:
             consumer.close()
 
@@ -185,6 +204,7 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
         wait_for(lambda: _ASSIGNED.search(run.log_text()), timeout=90, what="the worker to get its partitions")
         yield run
     finally:
+        run.close_producer()
         # Every process the run started, also one a failed test left behind (a second worker).
         for process in run.spawned:
             if process.poll() is None:
