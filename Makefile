@@ -7,11 +7,13 @@ BIN    := $(VENV)/bin
 # The venv is rebuilt when the declared or locked dependencies change.
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install stack-up stack-down stack-status test unit integration typecheck demo bench faults clean
+.PHONY: help install stack-up stack-down stack-status check lint typecheck test integration demo bench faults clean
 
 help:
 	@echo "make demo    install, start Kafka + ClickHouse, run the pipeline on generated traffic, serve the live page"
 	@echo "make test    the whole suite on the real local stack (started and stopped as needed)"
+	@echo "make check   the quick tier: lint, types and every test that needs no service (no Kafka, no ClickHouse)"
+	@echo "make faults  the fault scenarios as a soak (longer outages, more events, kills and rebalances)"
 	@echo "make bench   cxstream vs the ceiling and Quix Streams (BENCH_TOUCHPOINTS=200000)"
 	@echo "make install the virtualenv in $(VENV) with the locked dependency set"
 	@echo "make stack-up | stack-down | stack-status"
@@ -37,19 +39,31 @@ stack-status: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
-	$(BIN)/python -m pytest tests/unit
+lint: install
+	$(BIN)/ruff check .
 
-# The suite's session fixtures start Kafka and ClickHouse when they are not running and stop
-# exactly what they started at the end, also when tests fail.
-test: install typecheck
-	$(BIN)/python -m pytest
+# The quick tier (docs/DEVELOPING.md): every test not marked integration (tests that use the stack
+# fixture are marked automatically), with CXSTREAM_TEST_TIER=check making any that would still
+# ask for the stack fail instead of starting it.
+check: lint typecheck
+	CXSTREAM_TEST_TIER=check $(BIN)/python -m pytest -q -m "not integration and not faults"
+
+# The whole suite, unit -> integration -> fault scenarios. The session fixtures start Kafka and
+# ClickHouse when they are not running and stop exactly what they started at the end, also when
+# tests fail.
+test: lint typecheck
+	$(BIN)/python -m pytest --durations=30
+
+# The integration tier alone (the stack must be up or startable), without the fault scenarios.
+integration: install
+	$(BIN)/python -m pytest -m "integration and not faults"
 
 # The fault scenarios as a soak: 100k malformed messages, and CXSTREAM_FAULTS_SCALE (default 3) times
 # the events, kills, rebalances and broker outages of the versions in make test. Ends with a table.
 faults: install
 	CXSTREAM_FAULTS_BAD_MESSAGES=$${CXSTREAM_FAULTS_BAD_MESSAGES:-100000} \
 	CXSTREAM_FAULTS_SCALE=$${CXSTREAM_FAULTS_SCALE:-3} \
+	CXSTREAM_FAULTS_OUTAGE_SECONDS=$${CXSTREAM_FAULTS_OUTAGE_SECONDS:-60} \
 	$(BIN)/python -m pytest -m "faults" tests/faults
 
 # cxstream against the ceiling (aiokafka + fastavro decode) and Quix Streams on one seeded workload,

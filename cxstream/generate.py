@@ -152,7 +152,8 @@ class TrafficGenerator:
         # of its service's traffic, so its service's scores fall visibly and the alert fires.
         for i, cell in enumerate(self._cells):
             if cell in self.incidents:
-                rest = sum(w for other, w in zip(self._cells, self._weights) if other[:2] == cell[:2] and other != cell)
+                rest = sum(w for other, w in zip(self._cells, self._weights, strict=True)
+                           if other[:2] == cell[:2] and other != cell)
                 self._weights[i] = max(self._weights[i], rest)
 
     def events_until(self, until_ms: int) -> Iterator[Event]:

@@ -64,7 +64,7 @@ class AnswerCounts:
         n = self.responses
         if n == 0:
             return 0.0
-        return sum(value * count for value, count in zip(range(MIN_ANSWER, MAX_ANSWER + 1), self.as_tuple())) / n
+        return sum(value * count for value, count in zip(range(MIN_ANSWER, MAX_ANSWER + 1), self.as_tuple(), strict=True)) / n
 
     @property
     def pct_positive(self) -> float:

@@ -102,8 +102,9 @@ class Codec:
                 datum = schemaless_reader(stream, writer.wire, reader.wire)
         except EOFError:
             raise DecodeError("truncated", f"the {writer.name} body ends early") from None
-        except Exception as exc:  # fastavro raises many types on corrupt input; all mean the same here
-            raise DecodeError("malformed", f"the {writer.name} body is not valid Avro: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - fastavro raises many types on corrupt input; all mean the same
+            raise DecodeError(
+                "malformed", f"the {writer.name} body is not valid Avro: {type(exc).__name__}: {exc}") from None
         if stream.tell() != len(data):
             raise DecodeError(
                 "malformed", f"{len(data) - stream.tell()} bytes left after the {writer.name} body"

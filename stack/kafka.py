@@ -53,7 +53,8 @@ class KafkaBroker:
     # --- install --------------------------------------------------------------------------
     def ensure_installed(self) -> None:
         """Check Java; fetch the broker jars with Maven unless the cache already has them."""
-        _require_tool("java", "Java 17+ is needed to run the Kafka broker: install a JDK (e.g. apt-get install openjdk-17-jre-headless)")
+        _require_tool("java", "Java 17+ is needed to run the Kafka broker: install a JDK "
+                              "(e.g. apt-get install openjdk-17-jre-headless)")
         if (self.jars_dir / _READY_MARKER).exists():
             return
         _require_tool("mvn", "Maven is needed once to fetch the Kafka jars: install it (e.g. apt-get install maven)")

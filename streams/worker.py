@@ -99,7 +99,8 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
 
     @app.timer(METRICS_LOG_SECONDS)
     async def log_metrics() -> None:
-        log.info("worker.metrics", acks_confirmed=acks.confirmed, acks_held=acks.held, acks_released=acks.released, **METRICS.snapshot())
+        log.info("worker.metrics", acks_confirmed=acks.confirmed, acks_held=acks.held, acks_released=acks.released,
+                 **METRICS.snapshot())
 
     @app.task
     async def started() -> None:

@@ -124,7 +124,8 @@ def log_costs() -> list[tuple[str, float]]:
     configure("debug", "json", stream=out)
     log = get_logger("bench")
     costs = [
-        ("scrub a stage.event dict (debug, per event)", per_call_ns(lambda: scrub_personal_data(None, "", dict(stage_event)), 100_000)),
+        ("scrub a stage.event dict (debug, per event)",
+         per_call_ns(lambda: scrub_personal_data(None, "", dict(stage_event)), 100_000)),
         ("scrub a worker.metrics dict", per_call_ns(lambda: scrub_personal_data(None, "", dict(metrics_line)), 50_000)),
         ("log + render one stage.event line (all of it)", per_call_ns(
             lambda: (log.debug("stage.event", pid=1234, stage="join", topic="t1.cx.feedback.v1", partition=3,

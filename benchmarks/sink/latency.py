@@ -3,8 +3,9 @@
 Run: .venv/bin/python -m benchmarks.sink.latency [--rate 100] [--seconds 60]
 Starts one `cxstream worker` (stages and sink) on fresh prefixed topics and a database of its own,
 publishes touchpoint + feedback pairs at a steady rate, and polls the store table under the
-`feedback` view (`feedback_store`: a row there is in the view at once) every 100 ms; a feedback's latency is the first poll that shows it minus its send time (so the
-figures carry up to ~100 ms of polling resolution plus the query time). Prints p50/p95/p99/max.
+`feedback` view (`feedback_store`: a row there is in the view at once) every 100 ms; a
+feedback's latency is the first poll that shows it minus its send time (so the figures carry up
+to ~100 ms of polling resolution plus the query time). Prints p50/p95/p99/max.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from clickhouse_driver import Client
 

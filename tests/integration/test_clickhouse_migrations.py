@@ -102,7 +102,8 @@ def test_four_threads_migrating_one_database_at_once_all_succeed(stack: StackSta
         results: list[list[str]] = []
         errors: list[BaseException] = []
 
-        def run() -> None:
+        def run(barrier: threading.Barrier = barrier, results: list[list[str]] = results,
+                database: str = database, errors: list[BaseException] = errors) -> None:
             client = local_client(settings)
             try:
                 barrier.wait(timeout=30)

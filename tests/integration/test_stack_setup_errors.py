@@ -63,6 +63,7 @@ def test_busy_kafka_port_is_named_with_the_setting_to_change(isolated_env: dict[
     assert f"port {busy_port}" in line and "CXSTREAM_KAFKA_PORT" in line
 
 
+@pytest.mark.integration  # starts a real Kafka broker before it finds the ClickHouse port taken
 def test_busy_clickhouse_port_is_named_and_kafka_is_not_left_running(
     isolated_env: dict[str, str], busy_port: int
 ) -> None:

@@ -96,8 +96,8 @@ class _SecuredKafka(KafkaBroker):
         for listener in ("sasl_plaintext", "sasl_ssl"):
             extra.append(f"listener.name.{listener}.plain.sasl.jaas.config={plain}")
             extra += [f"listener.name.{listener}.{m.lower()}.sasl.jaas.config={scram}" for m in _SCRAM]
-        extra += [f"ssl.keystore.type=PEM", f"ssl.keystore.location={c / 'broker.pem'}",
-                  f"ssl.truststore.type=PEM", f"ssl.truststore.location={c / 'ca.pem'}",
+        extra += ["ssl.keystore.type=PEM", f"ssl.keystore.location={c / 'broker.pem'}",
+                  "ssl.truststore.type=PEM", f"ssl.truststore.location={c / 'ca.pem'}",
                   "listener.name.ssl.ssl.client.auth=required"]
         config.write_text(text + "\n" + "\n".join(extra) + "\n")
         return config

@@ -116,7 +116,7 @@ def test_every_panel_query_runs_on_current_clickhouse_over_the_migrated_views(da
     database = unique_database("cx_grafana")
     try:
         migrate(client, database)
-        for panel, target in _targets(dashboard):
+        for _panel, target in _targets(dashboard):
             for domain in ("satisfaction", "helpfulness"):
                 client.execute(_expand(target["rawSql"], database, domain))  # raises on an unknown column
     finally:

@@ -69,7 +69,7 @@ def test_an_unreachable_kafka_is_waited_for_one_line_per_attempt_pauses_doubling
                                  max_delay=30, sleep=pauses.append, probe=_failing(down))
     assert result == "topics"
     assert len(pauses) == 12 and pauses[0] == 0.5
-    assert all(later > earlier for earlier, later in zip(pauses[:6], pauses[1:7])), pauses
+    assert all(later > earlier for earlier, later in zip(pauses[:6], pauses[1:7], strict=True)), pauses
     assert max(pauses) <= 30 and min(pauses[8:]) >= 24, pauses  # capped (jitter takes at most a fifth off)
     lines = _lines(stream)
     waits = [line for line in lines if line["event"] == "worker.waiting_for_kafka"]

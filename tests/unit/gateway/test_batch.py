@@ -84,4 +84,4 @@ def test_feedback_comments_are_redacted_when_validated() -> None:
 
     [(_, record)] = sort_records(body, False, KINDS["feedback"], 1, "feedback_id").accepted
 
-    assert getattr(record, "comment") == "mail me: [EMAIL]"
+    assert record.comment == "mail me: [EMAIL]"

@@ -24,7 +24,7 @@ import pytest
 from cxstream.config import Settings
 from cxstream.gateway.delivery import Message
 from cxstream.logs import configure as configure_logs
-from tests.support.gateway import STALLED_BODY, LocalGateway, endings, serving, stall
+from tests.support.gateway import LocalGateway, endings, serving, stall
 
 #: How late an answer or a close may come after its deadline on a loaded 2-core machine.
 SLACK = 2.0

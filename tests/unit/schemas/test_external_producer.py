@@ -59,7 +59,8 @@ def _canonical(schema: Any, namespace: str | None = None) -> str:
             )
             return '{"name":' + json.dumps(full) + ',"type":"record","fields":[' + fields + "]}"
         if kind == "enum":
-            return '{"name":' + json.dumps(full) + ',"type":"enum","symbols":' + json.dumps(schema["symbols"], separators=(",", ":")) + "}"
+            symbols = json.dumps(schema["symbols"], separators=(",", ":"))
+            return '{"name":' + json.dumps(full) + ',"type":"enum","symbols":' + symbols + "}"
     if kind == "map":
         return '{"type":"map","values":' + _canonical(schema["values"], namespace) + "}"
     if kind == "array":

@@ -31,7 +31,7 @@ def test_rolling_15_minutes_is_fifteen_consecutive_windows_ending_with_the_last(
     assert len(starts) == 15
     assert starts[-1] == last
     assert starts[0] == _ms("2026-11-25T13:49:00+00:00")
-    assert all(b - a == WINDOW_MS for a, b in zip(starts, starts[1:]))
+    assert all(b - a == WINDOW_MS for a, b in zip(starts, starts[1:], strict=False))
 
 
 def test_rolling_span_must_be_whole_minutes_and_end_on_a_window() -> None:
