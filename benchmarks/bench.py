@@ -26,7 +26,7 @@ from benchmarks.sink.latency import Latency, measure
 from benchmarks.workload import Workload, ensure_workload, publish, read_workload
 from cxstream.config import Settings
 from cxstream.stack import Stack
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.vocabulary import CONTRACT_TOPICS
 
 CONTENDERS = ("ceiling", "quix", "cxstream")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
-import cxstream.generate
-from cxstream.generate import TrafficGenerator
+import cxstream.ingest.generate
+from cxstream.ingest.generate import TrafficGenerator
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Feedback, Touchpoint
 from cxstream.schemas.validation import feedback_from_json, touchpoint_from_json
@@ -106,7 +106,7 @@ class Workload:
 def workload_path(cache_dir: Path, seed: int, touchpoints: int, feedback_share: float) -> Path:
     """The cache file; its name carries a hash of the generator's source, so a changed generator
     makes a new workload instead of reusing one a fresh machine would not produce."""
-    generator = hashlib.sha256(Path(cxstream.generate.__file__).read_bytes()).hexdigest()[:8]
+    generator = hashlib.sha256(Path(cxstream.ingest.generate.__file__).read_bytes()).hexdigest()[:8]
     return cache_dir / "bench" / (f"workload-v{FORMAT_VERSION}-g{generator}-s{seed}-tp{touchpoints}"
                                   f"-fs{feedback_share:g}.jsonl")
 

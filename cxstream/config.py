@@ -27,19 +27,22 @@ def _setting(
     minimum: int | None = None,
     maximum: int | None = None,
     secret: bool = False,
+    group: str,
 ) -> Any:
     """Declare a setting: its default, its help text, and optional bounds or choices.
 
-    A ``secret`` is left out of ``repr`` and masked by ``describe``, so printing or logging the
-    settings never shows it.
+    ``group`` says which commands show it as a flag (cxstream/cli/options.py: a command lists the
+    groups it reads). A ``secret`` is left out of ``repr`` and masked by ``describe``, so printing
+    or logging the settings never shows it.
     """
-    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum, "secret": secret}
+    meta = {"help": help, "choices": choices, "minimum": minimum, "maximum": maximum, "secret": secret,
+            "group": group}
     return field(default=default, metadata=meta, repr=not secret)
 
 
-def _port(default: int, help: str) -> Any:
+def _port(default: int, help: str, *, group: str) -> Any:
     """Declare a TCP port setting."""
-    return _setting(default, help, minimum=1, maximum=65535)
+    return _setting(default, help, minimum=1, maximum=65535, group=group)
 
 
 def _default_cache_dir() -> Path:
@@ -53,147 +56,197 @@ class Settings:
 
     # --- where clients connect -------------------------------------------------------------
     kafka_bootstrap: str = _setting(
-        "", "Kafka bootstrap servers (host:port,...); empty = the local stack's 127.0.0.1:<kafka_port>"
+        "", "Kafka bootstrap servers (host:port,...); empty = the local stack's 127.0.0.1:<kafka_port>", group="kafka",
     )
     kafka_security_protocol: str = _setting(
-        "PLAINTEXT", "How clients talk to Kafka", choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+        "PLAINTEXT", "How clients talk to Kafka", choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"), group="kafka",
     )
     kafka_sasl_mechanism: str = _setting(
-        "PLAIN", "SASL mechanism for SASL_* protocols", choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+        "PLAIN", "SASL mechanism for SASL_* protocols", choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"), group="kafka",
     )
-    kafka_sasl_username: str = _setting("", "SASL user name (needed with SASL_PLAINTEXT and SASL_SSL)")
-    kafka_sasl_password: str = _setting("", "SASL password", secret=True)
+    kafka_sasl_username: str = _setting("", "SASL user name (needed with SASL_PLAINTEXT and SASL_SSL)", group="kafka")
+    kafka_sasl_password: str = _setting("", "SASL password", secret=True, group="kafka")
     kafka_sasl_password_file: str = _setting(
-        "", "File holding the SASL password (instead of kafka_sasl_password; one trailing newline is ignored)"
+        "", "File holding the SASL password (instead of kafka_sasl_password; one trailing newline is ignored)", group="kafka",
     )
-    kafka_ssl_cafile: str = _setting("", "CA bundle (PEM) that signed the brokers' certificates; empty = the system's")
-    kafka_ssl_certfile: str = _setting("", "Client certificate (PEM) when the brokers require one")
-    kafka_ssl_keyfile: str = _setting("", "Private key (PEM) of the client certificate")
-    kafka_ssl_key_password: str = _setting("", "Password of an encrypted client key", secret=True)
-    kafka_ssl_key_password_file: str = _setting("", "File holding the client key's password")
-    kafka_ssl_check_hostname: bool = _setting(True, "Check that a broker's certificate names the host connected to")
+    kafka_ssl_cafile: str = _setting(
+        "", "CA bundle (PEM) that signed the brokers' certificates; empty = the system's", group="kafka"
+    )
+    kafka_ssl_certfile: str = _setting("", "Client certificate (PEM) when the brokers require one", group="kafka")
+    kafka_ssl_keyfile: str = _setting("", "Private key (PEM) of the client certificate", group="kafka")
+    kafka_ssl_key_password: str = _setting("", "Password of an encrypted client key", secret=True, group="kafka")
+    kafka_ssl_key_password_file: str = _setting("", "File holding the client key's password", group="kafka")
+    kafka_ssl_check_hostname: bool = _setting(
+        True, "Check that a broker's certificate names the host connected to", group="kafka"
+    )
     topic_prefix: str = _setting(
-        "", "Prefix for every topic name (isolates test runs or tenants on one cluster); empty in production"
+        "", "Prefix for every topic name (isolates test runs or tenants on one cluster); empty in production", group="kafka",
     )
-    clickhouse_host: str = _setting("127.0.0.1", "ClickHouse host for the native protocol")
-    clickhouse_user: str = _setting("default", "ClickHouse user")
-    clickhouse_password: str = _setting("", "ClickHouse password", secret=True)
+    clickhouse_host: str = _setting("127.0.0.1", "ClickHouse host for the native protocol", group="clickhouse")
+    clickhouse_user: str = _setting("default", "ClickHouse user", group="clickhouse")
+    clickhouse_password: str = _setting("", "ClickHouse password", secret=True, group="clickhouse")
     clickhouse_password_file: str = _setting(
-        "", "File holding the ClickHouse password (instead of clickhouse_password; one trailing newline is ignored)"
+        "", "File holding the ClickHouse password (instead of clickhouse_password; one trailing newline is ignored)",
+        group="clickhouse",
     )
-    clickhouse_secure: bool = _setting(False, "Connect to ClickHouse over TLS (the server's secure native port)")
-    clickhouse_ca_certs: str = _setting("", "CA bundle that signed ClickHouse's certificate; empty = the system's")
-    clickhouse_verify: bool = _setting(True, "Verify ClickHouse's TLS certificate (turn off only for a local test)")
-    clickhouse_database: str = _setting("cx", "ClickHouse database holding cxstream's tables and views")
-    clickhouse_bi_user: str = _setting("bi", "Read-only ClickHouse user for BI tools (local stack: users.xml)")
+    clickhouse_secure: bool = _setting(
+        False, "Connect to ClickHouse over TLS (the server's secure native port)", group="clickhouse"
+    )
+    clickhouse_ca_certs: str = _setting(
+        "", "CA bundle that signed ClickHouse's certificate; empty = the system's", group="clickhouse"
+    )
+    clickhouse_verify: bool = _setting(
+        True, "Verify ClickHouse's TLS certificate (turn off only for a local test)", group="clickhouse"
+    )
+    clickhouse_database: str = _setting(
+        "cx", "ClickHouse database holding cxstream's tables and views", group="clickhouse"
+    )
+    clickhouse_bi_user: str = _setting(
+        "bi", "Read-only ClickHouse user for BI tools (local stack: users.xml)", group="bi"
+    )
     clickhouse_bi_password: str = _setting(
-        "cxstream-bi-local", "Password of the BI user; the default is for a local development server only"
+        "cxstream-bi-local", "Password of the BI user; the default is for a local development server only", group="bi",
     )
     bi_min_responses: int = _setting(
-        10, "Score views flag rows with fewer responses as suppressed (applied by `cxstream db migrate`)", minimum=1
+        10, "Score views flag rows with fewer responses as suppressed (applied by `cxstream db migrate`)", minimum=1, group="bi",
     )
 
     # --- the local stack (cxstream stack up) -----------------------------------------------
-    kafka_port: int = _port(9092, "Kafka broker port of the local stack")
-    kafka_controller_port: int = _port(9093, "KRaft controller port of the local stack")
-    kafka_version: str = _setting("3.9.1", "Apache Kafka release fetched from Maven Central")
-    kafka_heap: str = _setting("512m", "Java heap (-Xmx) of the local Kafka broker")
-    clickhouse_port: int = _port(9000, "ClickHouse native protocol port")
-    clickhouse_http_port: int = _port(8123, "ClickHouse HTTP port")
-    partitions: int = _setting(6, "Partitions of the contract topics (inputs are co-partitioned)", minimum=1)
-    state_dir: Path = _setting(Path(".cxstream"), "Folder for the local stack's data, logs and pid files")
-    cache_dir: Path = _setting(
-        _default_cache_dir(), "Folder for downloads reused across clones (the Kafka jars)"
+    kafka_port: int = _port(9092, "Kafka broker port of the local stack", group="kafka")
+    kafka_controller_port: int = _port(9093, "KRaft controller port of the local stack", group="stack")
+    kafka_version: str = _setting("3.9.1", "Apache Kafka release fetched from Maven Central", group="stack")
+    kafka_heap: str = _setting("512m", "Java heap (-Xmx) of the local Kafka broker", group="stack")
+    clickhouse_port: int = _port(9000, "ClickHouse native protocol port", group="clickhouse")
+    clickhouse_http_port: int = _port(8123, "ClickHouse HTTP port", group="stack")
+    partitions: int = _setting(
+        6, "Partitions of the contract topics (inputs are co-partitioned)", minimum=1, group="topics"
     )
-    start_timeout: int = _setting(90, "Seconds to wait for Kafka or ClickHouse to answer", minimum=1)
+    topic_replication_factor: int = _setting(
+        1, "Copies of every topic cxstream creates (contract, internal and changelog topics): 1 for the local "
+        "one-broker stack, 3 in production", minimum=1, maximum=32, group="topics",
+    )
+    topic_min_insync_replicas: int = _setting(
+        1, "min.insync.replicas of the topics cxstream creates: with acks=all, how many copies must have a write "
+        "(2 with a replication factor of 3)", minimum=1, maximum=32, group="topics",
+    )
+    state_dir: Path = _setting(
+        Path(".cxstream"), "Folder for the local stack's data, logs and pid files", group="state"
+    )
+    cache_dir: Path = _setting(
+        _default_cache_dir(), "Folder for downloads reused across clones (the Kafka jars)", group="stack",
+    )
+    start_timeout: int = _setting(90, "Seconds to wait for Kafka or ClickHouse to answer", minimum=1, group="stack")
 
     # --- the worker (cxstream worker) ------------------------------------------------------
-    worker_id: str = _setting("cxstream", "Faust app id: workers with the same id share the work")
-    join_wait_seconds: int = _setting(600, "How long a feedback waits for its touchpoint", minimum=0)
+    worker_id: str = _setting("cxstream", "Faust app id: workers with the same id share the work", group="worker")
+    join_wait_seconds: int = _setting(600, "How long a feedback waits for its touchpoint", minimum=0, group="worker")
     touchpoint_retention_seconds: int = _setting(
-        7 * 86400, "How long touchpoints are kept for the join", minimum=60
+        7 * 86400, "How long touchpoints are kept for the join", minimum=60, group="worker",
     )
-    dedupe_horizon_seconds: int = _setting(7 * 86400, "How long a feedback_id is remembered", minimum=60)
+    dedupe_horizon_seconds: int = _setting(
+        7 * 86400, "How long a feedback_id is remembered", minimum=60, group="worker"
+    )
     window_retention_seconds: int = _setting(
-        48 * 3600, "How long a window's state accepts late feedback", minimum=60
+        48 * 3600, "How long a window's state accepts late feedback", minimum=60, group="worker",
     )
-    emit_interval_ms: int = _setting(1000, "At most one score update per window per interval", minimum=10)
-    commit_interval_ms: int = _setting(1000, "How often the worker commits its input offsets", minimum=10)
+    emit_interval_ms: int = _setting(
+        1000, "At most one score update per window per interval", minimum=10, group="worker"
+    )
+    commit_interval_ms: int = _setting(
+        1000, "How often the worker commits its input offsets", minimum=10, group="worker"
+    )
     producer_linger_ms: int = _setting(
         10, "How long the worker's producer waits to batch records into one request (0 = send at once)",
-        minimum=0, maximum=1000,
+        minimum=0, maximum=1000, group="worker",
     )
     state_write_buffer_mb: int = _setting(
         8, "RocksDB write buffer (memtable) size per table partition, MiB; two per partition at most",
-        minimum=1, maximum=1024,
+        minimum=1, maximum=1024, group="worker",
     )
     state_block_cache_mb: int = _setting(
         16, "RocksDB block cache per table partition, MiB (Faust's default is 2 GiB each)", minimum=1, maximum=4096,
+        group="worker",
     )
     alert_threshold_pct: int = _setting(
-        60, "Alert when a rolling 15-minute pct_positive falls below this", minimum=0, maximum=100
+        60, "Alert when a rolling 15-minute pct_positive falls below this", minimum=0, maximum=100, group="alerts",
     )
-    alert_min_responses: int = _setting(30, "Responses needed before a rolling score may alert", minimum=1)
+    alert_min_responses: int = _setting(
+        30, "Responses needed before a rolling score may alert", minimum=1, group="alerts"
+    )
 
     # --- the ClickHouse sink (part of the worker) --------------------------------------------
-    sink_enabled: bool = _setting(True, "Run the ClickHouse sink in the worker")
-    sink_batch_rows: int = _setting(20000, "Most records the sink writes in one batch", minimum=1)
-    sink_batch_ms: int = _setting(500, "Longest the sink waits to fill a batch", minimum=1)
+    sink_enabled: bool = _setting(True, "Run the ClickHouse sink in the worker", group="sink")
+    sink_batch_rows: int = _setting(20000, "Most records the sink writes in one batch", minimum=1, group="sink")
+    sink_batch_ms: int = _setting(500, "Longest the sink waits to fill a batch", minimum=1, group="sink")
     sink_retry_max_seconds: int = _setting(
-        30, "Longest pause between the sink's retries while ClickHouse is unreachable", minimum=1
+        30, "Longest pause between the sink's retries while ClickHouse is unreachable", minimum=1, group="sink",
     )
 
     # --- metrics (Prometheus, served by the worker) -----------------------------------------
     metrics_port: int = _setting(
-        9464, "Port of the worker's Prometheus /metrics endpoint; 0 = no endpoint", minimum=0, maximum=65535
+        9464, "Port of the worker's Prometheus /metrics endpoint; 0 = no endpoint", minimum=0, maximum=65535, group="metrics",
     )
     metrics_host: str = _setting(
-        "127.0.0.1", "Address the /metrics endpoint binds to (0.0.0.0 to let another host scrape it)"
+        "127.0.0.1", "Address the /metrics endpoint binds to (0.0.0.0 to let another host scrape it)", group="metrics",
     )
     metrics_lag_seconds: int = _setting(
-        15, "How often the worker measures its consumer groups' lag for /metrics", minimum=1
+        15, "How often the worker measures its consumer groups' lag for /metrics", minimum=1, group="metrics",
     )
 
     # --- the HTTP ingest gateway (cxstream gateway) -----------------------------------------
-    gateway_host: str = _setting("127.0.0.1", "Address the HTTP gateway binds to (0.0.0.0 to serve other hosts)")
-    gateway_port: int = _port(8088, "Port of the HTTP gateway")
-    gateway_keys_file: Path = _setting(
-        Path(".cxstream/gateway-keys.json"), "API keys of the gateway (hashed), managed by `cxstream keys`"
+    gateway_host: str = _setting(
+        "127.0.0.1", "Address the HTTP gateway binds to (0.0.0.0 to serve other hosts)", group="gateway"
     )
-    gateway_max_records: int = _setting(500, "Most records in one NDJSON request (more: 413)", minimum=1)
+    gateway_port: int = _port(8088, "Port of the HTTP gateway", group="gateway")
+    gateway_keys_file: Path = _setting(
+        Path(".cxstream/gateway-keys.json"), "API keys of the gateway (hashed), managed by `cxstream keys`", group="keys",
+    )
+    gateway_max_records: int = _setting(
+        500, "Most records in one NDJSON request (more: 413)", minimum=1, group="gateway"
+    )
     gateway_max_bytes: int = _setting(
-        1024 * 1024, "Largest request body the gateway reads, in bytes (larger: 413)", minimum=1024
+        1024 * 1024, "Largest request body the gateway reads, in bytes (larger: 413)", minimum=1024, group="gateway",
     )
     gateway_rate_per_second: int = _setting(
-        50, "Requests per second a new API key may make (`cxstream keys add --rate` overrides)", minimum=1
+        50, "Requests per second a new API key may make (`cxstream keys add --rate` overrides)", minimum=1, group="keys",
     )
     gateway_ack_timeout_ms: int = _setting(
-        10_000, "Longest the gateway waits for Kafka to acknowledge a request's records (then 503)", minimum=100
+        10_000, "Longest the gateway waits for Kafka to acknowledge a request's records (then 503)", minimum=100, group="gateway",
     )
     gateway_body_timeout_seconds: int = _setting(
         15, "Longest the gateway waits for a request's whole body once its headers are in (then 408, closed)",
-        minimum=1,
+        minimum=1, group="gateway",
     )
     gateway_header_timeout_seconds: int = _setting(
         15, "Longest a connection may take to send a request's headers, from connecting or from the previous "
-        "answer; also how long an idle keep-alive connection stays open (then closed, no answer)", minimum=1,
+        "answer; also how long an idle keep-alive connection stays open (then closed, no answer)", minimum=1, group="gateway",
     )
     gateway_in_flight_per_key: int = _setting(
-        32, "Requests one API key may have in flight at once (more: 429 at once, connection closed)", minimum=1
+        32, "Requests one API key may have in flight at once (more: 429 at once, connection closed)", minimum=1, group="gateway",
     )
     gateway_in_flight_per_address: int = _setting(
         128, "Requests one client address may have in flight at once, whatever their keys (more: 429 at once, "
-        "connection closed); 0 = no bound (behind a proxy every request has the proxy's address)", minimum=0,
+        "connection closed); 0 = no bound (behind a proxy every request has the proxy's address)", minimum=0, group="gateway",
+    )
+
+    # --- the live page (cxstream dashboard) ------------------------------------------------------
+    dashboard_host: str = _setting(
+        "127.0.0.1", "Address the live page binds to (0.0.0.0 to serve other hosts)", group="dashboard"
+    )
+    dashboard_port: int = _port(8080, "Port of the live page", group="dashboard")
+    dashboard_push_seconds: int = _setting(
+        3, "How often open pages get a fresh snapshot (one ClickHouse read for all of them)", minimum=1, maximum=300,
+        group="dashboard",
     )
 
     # --- logs -------------------------------------------------------------------------------
-    log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"))
+    log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"), group="logs")
     log_format: str = _setting(
-        "auto", "Log format: json, console, or auto (console on a TTY)", choices=("auto", "json", "console")
+        "auto", "Log format: json, console, or auto (console on a TTY)", choices=("auto", "json", "console"), group="logs",
     )
     log_repeat_seconds: int = _setting(
         60, "A library log line repeating one message (e.g. Kafka unreachable) is written once per this many "
-        "seconds, with a count of the repeats left out; 0 = write every line", minimum=0, maximum=3600,
+        "seconds, with a count of the repeats left out; 0 = write every line", minimum=0, maximum=3600, group="logs",
     )
 
     @property
@@ -229,7 +282,17 @@ class Settings:
         _read_secret_files(values)
         settings = cls(**values)
         settings.check_kafka_security()
+        settings.check_topics()
         return settings
+
+    def check_topics(self) -> None:
+        """ConfigError when no write could ever be acknowledged: more in-sync copies required than exist."""
+        if self.topic_min_insync_replicas > self.topic_replication_factor:
+            raise ConfigError(
+                f"{env_var('topic_min_insync_replicas')}={self.topic_min_insync_replicas} is more than "
+                f"{env_var('topic_replication_factor')}={self.topic_replication_factor}: no write could be "
+                "acknowledged (acks=all); use at most the replication factor (2 of 3 in production)"
+            )
 
     def check_kafka_security(self) -> None:
         """ConfigError naming the setting when the Kafka security settings cannot work together."""

@@ -22,10 +22,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from clickhouse_driver import Client
-
 from cxstream.config import Settings
 from cxstream.logs import configure as configure_logs
+from cxstream.sinks.connection import clickhouse_client
 from cxstream.stack import Stack
 
 INCIDENT = "VA/disability-claims/phone"
@@ -60,8 +59,7 @@ def _check_port_free(port: int) -> None:
 
 def _score_cells(settings: Settings) -> int:
     """How many rolling 15-minute score cells ClickHouse has (0 before the sink made the views)."""
-    client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
-                    password=settings.clickhouse_password, connect_timeout=3)
+    client = clickhouse_client(settings, "cxstream-demo", connect_timeout=3)
     try:
         [(cells,)] = client.execute(f"SELECT count() FROM {settings.clickhouse_database}.domain_scores_15m_all_channels")
         return int(cells)

@@ -9,7 +9,6 @@ from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as DriverError
 from clickhouse_driver.errors import ServerException
 
-from cxstream.clickhouse_tls import clickhouse_tls
 from cxstream.config import Settings, env_var
 from cxstream.sinks.errors import StorageError
 
@@ -26,17 +25,34 @@ class SqlClient(Protocol):
     def execute(self, query: str, params: Any = None) -> Any: ...
 
 
-def connect(settings: Settings, *, user: str | None = None, password: str | None = None) -> Client:
-    """A client for the configured server, checked with one query so a setup problem shows here."""
-    user = settings.clickhouse_user if user is None else user
-    client = Client(
+def clickhouse_tls(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``clickhouse_driver.Client``: none unless ``clickhouse_secure`` is on."""
+    if not settings.clickhouse_secure:
+        return {}
+    return {"secure": True, "verify": settings.clickhouse_verify, "ca_certs": settings.clickhouse_ca_certs or None}
+
+
+def clickhouse_client(settings: Settings, name: str, *, user: str | None = None, password: str | None = None,
+                      connect_timeout: float = 5, send_receive_timeout: float = 300) -> Client:
+    """The one way cxstream opens a ClickHouse client: the configured server, user, password and TLS,
+    and ``name`` shown in the server's query log. Connects on first use."""
+    return Client(
         host=settings.clickhouse_host,
         port=settings.clickhouse_port,
-        user=user,
+        user=settings.clickhouse_user if user is None else user,
         password=settings.clickhouse_password if password is None else password,
-        connect_timeout=5,
+        connect_timeout=connect_timeout,
+        send_receive_timeout=send_receive_timeout,
+        client_name=name,
         **clickhouse_tls(settings),
     )
+
+
+def connect(settings: Settings, *, user: str | None = None, password: str | None = None,
+            name: str = "cxstream") -> Client:
+    """A client for the configured server, checked with one query so a setup problem shows here."""
+    user = settings.clickhouse_user if user is None else user
+    client = clickhouse_client(settings, name, user=user, password=password)
     where = f"{settings.clickhouse_host}:{settings.clickhouse_port}"
     try:
         client.execute("SELECT 1")

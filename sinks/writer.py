@@ -13,10 +13,10 @@ from typing import Any
 from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 
-from cxstream.clickhouse_tls import clickhouse_tls
 from cxstream.config import Settings
 from cxstream.logs import get_logger
 from cxstream.sinks import tables
+from cxstream.sinks.connection import clickhouse_client
 from cxstream.sinks.migrate import migrate
 from cxstream.sinks.routing import Batch
 
@@ -40,12 +40,7 @@ class ClickHouseWriter:
 
     def _connect(self) -> Client:
         if self._client is None:
-            s = self.settings
-            self._client = Client(
-                host=s.clickhouse_host, port=s.clickhouse_port, user=s.clickhouse_user,
-                password=s.clickhouse_password, connect_timeout=5, send_receive_timeout=60,
-                client_name="cxstream-sink", **clickhouse_tls(s),
-            )
+            self._client = clickhouse_client(self.settings, "cxstream-sink", send_receive_timeout=60)
         return self._client
 
     def _disconnect(self) -> None:

@@ -12,7 +12,7 @@ from cxstream.config import Settings
 from cxstream.logs import get_logger
 from cxstream.stack.clickhouse import ClickHouseServer
 from cxstream.stack.kafka import KafkaBroker
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 
 log = get_logger(__name__)
 

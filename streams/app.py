@@ -81,7 +81,7 @@ def create_app(settings: Settings, data_dir: Path) -> faust.App:
         datadir=str(data_dir),
         processing_guarantee="at_least_once",
         topic_partitions=settings.partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=settings.topic_replication_factor,
         topic_allow_declare=True,
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",

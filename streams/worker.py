@@ -17,7 +17,7 @@ from cxstream.errors import ConfigError
 from cxstream.kafka_clients import admin_client, until_kafka_answers
 from cxstream.logs import get_logger, set_repeat_seconds
 from cxstream.schemas.codec import Codec
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.sinks.service import ClickHouseSink
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
 from cxstream.streams.alert_stage import RETIRED_ALERT_TABLE, AlertStage

@@ -40,7 +40,7 @@ import aiohttp
 from cxstream.config import Settings
 from cxstream.gateway import keys as key_store
 from cxstream.kafka_clients import admin_client
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.vocabulary import INPUT_TOPICS, TOPIC_TOUCHPOINTS
 
 #: Never more than this many requests in one phase, whatever the rate and duration asked for

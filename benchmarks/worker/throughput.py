@@ -23,7 +23,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Touchpoint
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.vocabulary import CONTRACT_TOPICS, TOPIC_FEEDBACK, TOPIC_FEEDBACK_ENRICHED, TOPIC_TOUCHPOINTS
 from tests.support.ground_truth import generate
 

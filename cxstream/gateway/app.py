@@ -25,7 +25,7 @@ from typing import TypedDict
 from aiohttp import web
 
 from cxstream.config import Settings
-from cxstream.contract_kinds import JsonKind, input_kinds
+from cxstream.ingest.kinds import JsonKind, input_kinds
 from cxstream.gateway import openapi
 from cxstream.gateway.batch import Sorted, is_batch, sort_records
 from cxstream.gateway.delivery import KafkaDelivery, Message

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxstream.contract_kinds import JsonKind
+from cxstream.ingest.kinds import JsonKind
 from cxstream.gateway.errors import Refusal
 from cxstream.ingest.json_records import NotARecord, parse_record
 from cxstream.schemas.errors import FieldError, ValidationError

@@ -170,7 +170,7 @@ def test_cli_writes_the_report_as_csv(stack: StackStatus, settings: Settings, da
         _load(backend, data)
         out = tmp_path / "fy2027q1.csv"
         result = CliRunner().invoke(main, [
-            "--clickhouse-database", backend.database, "report", "a11", "--fiscal-year", "2027", "--quarter", "1",
+            "report", "a11", "--clickhouse-database", backend.database, "--fiscal-year", "2027", "--quarter", "1",
             "--out", str(out),
         ])
         assert result.exit_code == 0, result.output
@@ -237,7 +237,7 @@ def test_cli_reports_sparse_traffic_without_crashing(
         _load(backend, _sparse_data_set())
         out = tmp_path / f"report.{fmt}"
         result = CliRunner().invoke(main, [
-            "--clickhouse-database", backend.database, "report", "a11", "--fiscal-year", "2027", "--quarter", "1",
+            "report", "a11", "--clickhouse-database", backend.database, "--fiscal-year", "2027", "--quarter", "1",
             "--agency", "X", "--format", fmt, "--out", str(out),
         ])
         assert result.exit_code == 0, result.output
@@ -262,7 +262,7 @@ def test_cli_neutralises_formulas_in_names(stack: StackStatus, settings: Setting
         _load(backend, data)
         out = tmp_path / "report.csv"
         result = CliRunner().invoke(main, [
-            "--clickhouse-database", backend.database, "report", "a11", "--fiscal-year", "2027", "--quarter", "1",
+            "report", "a11", "--clickhouse-database", backend.database, "--fiscal-year", "2027", "--quarter", "1",
             "--out", str(out),
         ])
         assert result.exit_code == 0, result.output

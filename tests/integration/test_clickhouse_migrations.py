@@ -135,8 +135,8 @@ def test_four_threads_migrating_one_database_at_once_all_succeed(stack: StackSta
 @pytest.mark.integration
 def test_two_cli_processes_migrating_at_once_both_succeed(stack: StackStatus, settings: Settings) -> None:
     database = unique_database("cx_test_cli")
-    command = [sys.executable, "-m", "cxstream.cli", "--clickhouse-database", database,
-               "--log-format", "json", "db", "migrate"]
+    command = [sys.executable, "-m", "cxstream.cli", "--log-format", "json", "db", "migrate",
+               "--clickhouse-database", database]
     processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
     try:

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from cxstream.contract_kinds import input_kinds
+from cxstream.ingest.kinds import input_kinds
 from cxstream.config import Settings
-from cxstream.dashboard import build_app
-from cxstream.dashboard_queries import Snapshot, build_snapshot
-from cxstream.generate import CATALOG, Incident, TrafficGenerator
+from cxstream.dashboard.server import build_app
+from cxstream.dashboard.queries import Snapshot, build_snapshot
+from cxstream.ingest.generate import CATALOG, Incident, TrafficGenerator
 from cxstream.kafka_clients import reliable_producer
 from cxstream.schemas.codec import Codec
 from cxstream.stack import StackStatus

@@ -21,7 +21,7 @@ from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Touchpoint
 from cxstream.stack import StackStatus
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.vocabulary import INPUT_TOPICS, TOPIC_TOUCHPOINTS
 from tests.support.gateway import gateway_settings, read_topic, running_gateway
 from tests.support.secure_broker import (

@@ -14,7 +14,7 @@ import pytest
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
 from cxstream.stack import StackStatus
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.vocabulary import INPUT_TOPICS, TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
 from tests.support.kafka import end_offsets, read_since
 

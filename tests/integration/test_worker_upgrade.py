@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cxstream.config import Settings
 from cxstream.stack.manager import StackStatus
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from tests.support.cleanup import delete_prefixed_topics
 
 

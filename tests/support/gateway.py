@@ -30,7 +30,7 @@ from cxstream.gateway import keys as key_store
 from cxstream.gateway.app import Deliver, Gateway, server_options
 from cxstream.gateway.delivery import Message
 from cxstream.kafka_clients import security_options
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.vocabulary import INPUT_TOPICS
 from tests.support.cleanup import delete_prefixed_topics, stop_process
 from tests.support.private_stack import free_port

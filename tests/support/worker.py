@@ -20,7 +20,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
-from cxstream.stack.topics import ensure_topics
+from cxstream.topics import ensure_topics
 from cxstream.vocabulary import (
     CONTRACT_TOPICS,
     TOPIC_ALERTS,

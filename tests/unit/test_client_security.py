@@ -72,7 +72,7 @@ def test_sasl_ssl_gives_faust_sasl_credentials_over_tls() -> None:
 
 
 def test_clickhouse_tls_options_only_when_secure() -> None:
-    from cxstream.clickhouse_tls import clickhouse_tls
+    from cxstream.sinks.connection import clickhouse_tls
 
     plain = Settings.load(environ={})
     secure = Settings.load(environ={"CXSTREAM_CLICKHOUSE_SECURE": "true", "CXSTREAM_CLICKHOUSE_CA_CERTS": "/ca.pem"})

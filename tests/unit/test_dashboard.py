@@ -14,9 +14,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from cxstream.config import Settings
-from cxstream.dashboard import Feed, _describe, build_app
-from cxstream.dashboard_page import render_page
-from cxstream.dashboard_queries import TREND_BUCKETS, Snapshot, build_snapshot
+from cxstream.dashboard.server import Feed, _describe, build_app
+from cxstream.dashboard.page import render_page
+from cxstream.dashboard.queries import TREND_BUCKETS, Snapshot, build_snapshot
 from cxstream.vocabulary import DOMAINS
 
 FIRST_MS = 1_795_597_200_000

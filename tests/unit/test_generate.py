@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from cxstream.contract_kinds import input_kinds
+from cxstream.ingest.kinds import input_kinds
 from cxstream.errors import CxstreamError
-from cxstream.generate import Event, Incident, TrafficGenerator
-from cxstream.publish import Rejection
+from cxstream.ingest.generate import Event, Incident, TrafficGenerator
+from cxstream.ingest.publish import Rejection
 from cxstream.schemas.codec import Codec
 
 START = 1_795_600_000_000  # a fixed instant, so runs compare

@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxstream.contract_kinds import input_kinds
-from cxstream.publish import Rejection, publish_lines
+from cxstream.ingest.kinds import input_kinds
+from cxstream.ingest.publish import Rejection, publish_lines
 from cxstream.schemas.codec import Codec
 
 KINDS = input_kinds(Codec())

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cxstream.contract_kinds import input_kinds
+from cxstream.ingest.kinds import input_kinds
 from cxstream.redaction import luhn_valid, redact, redact_with_counts
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.records import Feedback

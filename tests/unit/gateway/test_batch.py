@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cxstream.contract_kinds import input_kinds
+from cxstream.ingest.kinds import input_kinds
 from cxstream.gateway.batch import is_batch, sort_records
 from cxstream.gateway.errors import Refusal
 from cxstream.schemas.codec import Codec

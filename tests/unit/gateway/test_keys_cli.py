@@ -11,7 +11,7 @@ from cxstream.gateway import keys
 
 
 def _run(path: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["--gateway-keys-file", str(path), "keys", *args])
+    result = CliRunner().invoke(main, ["keys", *args, "--keys-file", str(path)])
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -23,7 +23,7 @@ def _closed_port() -> int:
 def test_commands_explain_what_to_do_when_clickhouse_is_not_reachable(command: list[str]) -> None:
     port = _closed_port()
 
-    result = CliRunner().invoke(main, ["--clickhouse-port", str(port), *command])
+    result = CliRunner().invoke(main, [*command, "--clickhouse-port", str(port)])
 
     assert result.exit_code == 1
     assert f"ClickHouse is not reachable at 127.0.0.1:{port}" in result.output
@@ -31,8 +31,8 @@ def test_commands_explain_what_to_do_when_clickhouse_is_not_reachable(command: l
 
 
 def test_bi_user_sql_grants_select_on_the_database_and_prints_no_password() -> None:
-    result = CliRunner().invoke(main, ["--clickhouse-database", "cx_prod", "--clickhouse-bi-user", "metabase",
-                                       "--clickhouse-bi-password", "s3cret", "db", "bi-user", "--print-sql"])
+    result = CliRunner().invoke(main, ["db", "bi-user", "--clickhouse-database", "cx_prod", "--clickhouse-bi-user",
+                                       "metabase", "--clickhouse-bi-password", "s3cret", "--print-sql"])
 
     assert result.exit_code == 0, result.output
     assert "s3cret" not in result.output
@@ -58,6 +58,6 @@ def test_bi_user_sql_parses_on_modern_clickhouse() -> None:
 
 
 def test_bi_user_name_must_be_an_identifier() -> None:
-    result = CliRunner().invoke(main, ["--clickhouse-bi-user", "bi; DROP", "db", "bi-user", "--print-sql"])
+    result = CliRunner().invoke(main, ["db", "bi-user", "--clickhouse-bi-user", "bi; DROP", "--print-sql"])
     assert result.exit_code == 1
     assert "CXSTREAM_CLICKHOUSE_BI_USER must be a plain identifier" in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cxstream.cli.options import with_settings
 from cxstream.config import Settings
 from cxstream.gateway import keys as store
 from cxstream.vocabulary import CHANNELS
@@ -11,7 +12,7 @@ from cxstream.vocabulary import CHANNELS
 
 @click.group()
 def keys() -> None:
-    """Manage the gateway's API keys (file: CXSTREAM_GATEWAY_KEYS_FILE). A running gateway sees changes at once."""
+    """Manage the gateway's API keys (file: --keys-file, CXSTREAM_GATEWAY_KEYS_FILE). A running gateway sees changes at once."""
 
 
 @keys.command("add")
@@ -21,7 +22,7 @@ def keys() -> None:
               help="A channel the key may post for; repeat for several")
 @click.option("--rate", type=click.IntRange(min=1), default=None,
               help="Requests per second (default CXSTREAM_GATEWAY_RATE_PER_SECOND)")
-@click.pass_obj
+@with_settings("keys", own="gateway")
 def add(settings: Settings, name: str, agency: str, channels: tuple[str, ...], rate: int | None) -> None:
     """Create a key; prints it once on stdout (only its SHA-256 is stored: keep it safe)."""
     record, text = store.new_key(name, agency, channels, rate or settings.gateway_rate_per_second)
@@ -32,7 +33,7 @@ def add(settings: Settings, name: str, agency: str, channels: tuple[str, ...], r
 
 
 @keys.command("list")
-@click.pass_obj
+@with_settings("keys", own="gateway")
 def list_keys(settings: Settings) -> None:
     """The keys: id, name, agency, channels, rate, created, revoked (never a secret)."""
     found = store.load(settings.gateway_keys_file).keys.values()
@@ -47,7 +48,7 @@ def list_keys(settings: Settings) -> None:
 
 @keys.command("revoke")
 @click.argument("key_id")
-@click.pass_obj
+@with_settings("keys", own="gateway")
 def revoke(settings: Settings, key_id: str) -> None:
     """Revoke a key by its id: the gateway refuses it (401) from its next request on."""
     key = store.revoke(settings.gateway_keys_file, key_id)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cxstream.publish import Rejection
+from cxstream.ingest.publish import Rejection
 from cxstream.redaction import redact
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import ValidationError

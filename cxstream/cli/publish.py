@@ -6,17 +6,18 @@ import sys
 
 import click
 
+from cxstream.cli.options import with_settings
 from cxstream.config import Settings
-from cxstream.contract_kinds import input_kinds
+from cxstream.ingest.kinds import input_kinds
 from cxstream.kafka_clients import reliable_producer
-from cxstream.publish import PublishSummary, Rejection, open_input, publish_lines
+from cxstream.ingest.publish import PublishSummary, Rejection, open_input, publish_lines
 from cxstream.schemas.codec import Codec
 
 
 @click.command()
 @click.argument("kind", type=click.Choice(["touchpoints", "feedback"]))
 @click.argument("path", metavar="FILE")
-@click.pass_obj
+@with_settings("kafka")
 def publish(settings: Settings, kind: str, path: str) -> None:
     """Publish JSON lines (FILE, or - for stdin) to the contract's topic, validated and Avro-encoded.
 

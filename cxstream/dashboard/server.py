@@ -1,6 +1,6 @@
-"""``cxstream dashboard``: one plain page of live scores and open alerts, pushed by server-sent events.
+"""The live page's server: one plain page of live scores and open alerts, pushed by server-sent events.
 
-Reads the ClickHouse views BI uses (``dashboard_queries``); no state of its own. One feed task
+Reads the ClickHouse views BI uses (``cxstream.dashboard.queries``); no state of its own. One feed task
 reads a snapshot every ``push_seconds`` while at least one browser is connected and hands the
 same snapshot to every open page, so ten operators cost ClickHouse what one does.
 """
@@ -13,13 +13,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import click
 from aiohttp import web
 from clickhouse_driver.errors import ServerException
 
 from cxstream.config import Settings
-from cxstream.dashboard_page import render_page
-from cxstream.dashboard_queries import Snapshot, read_snapshot
+from cxstream.dashboard.page import render_page
+from cxstream.dashboard.queries import Snapshot, read_snapshot
 from cxstream.logs import get_logger
 from cxstream.sinks.connection import server_message
 from cxstream.vocabulary import DOMAINS
@@ -161,18 +160,3 @@ def build_app(settings: Settings, push_seconds: float = PUSH_SECONDS,
     app.router.add_get("/events", events)
     app.router.add_get("/snapshot.json", snapshot)
     return app
-
-
-@click.command()
-@click.option("--port", type=int, default=8080, show_default=True, help="HTTP port of the page.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--push-seconds", type=float, default=PUSH_SECONDS, show_default=True,
-              help="How often open pages get a fresh snapshot.")
-@click.pass_obj
-def dashboard(settings: Settings, port: int, host: str, push_seconds: float) -> None:
-    """Serve the live page: rolling 15-minute scores per agency and service, channels, trend, open alerts."""
-    if push_seconds <= 0:
-        raise click.BadParameter("must be positive", param_hint="--push-seconds")
-    click.echo(f"cxstream dashboard: http://{host}:{port}/ (database {settings.clickhouse_database})", err=True)
-    log.info("dashboard.started", host=host, port=port, database=settings.clickhouse_database)
-    web.run_app(build_app(settings, push_seconds), host=host, port=port, print=None)

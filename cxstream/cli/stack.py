@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import click
 
+from cxstream.cli.options import with_settings
 from cxstream.config import Settings
 from cxstream.stack.manager import Stack, StackStatus
-from cxstream.stack.topics import ensure_topics
+
+#: The stack runs the servers (stack), where clients reach them (kafka, clickhouse), the topics it
+#: creates (topics), the BI user of the local server (bi) and the folder it keeps its data in (state).
+STACK_GROUPS = ("stack", "kafka", "clickhouse", "topics", "bi", "state")
 
 
 @click.group()
@@ -15,7 +19,7 @@ def stack() -> None:
 
 
 @stack.command()
-@click.pass_obj
+@with_settings(*STACK_GROUPS)
 def up(settings: Settings) -> None:
     """Install what is missing, start Kafka and ClickHouse, create the topics (idempotent)."""
     status = Stack(settings).up()
@@ -27,7 +31,7 @@ def up(settings: Settings) -> None:
 
 
 @stack.command()
-@click.pass_obj
+@with_settings(*STACK_GROUPS)
 def down(settings: Settings) -> None:
     """Stop the Kafka broker and ClickHouse server that `stack up` started (data is kept)."""
     stopped = Stack(settings).down()
@@ -35,7 +39,7 @@ def down(settings: Settings) -> None:
 
 
 @stack.command()
-@click.pass_obj
+@with_settings(*STACK_GROUPS)
 def status(settings: Settings) -> None:
     """Say what runs and where; exit code 3 when a server is down."""
     current = Stack(settings).status()
@@ -50,16 +54,3 @@ def _print_status(status: StackStatus) -> None:
         click.echo(f"{name:<11} {state:<8} {status.where[name]}")
     if status.clickhouse_version:
         click.echo(f"clickhouse version {status.clickhouse_version}")
-
-
-@click.group()
-def topics() -> None:
-    """The contract's Kafka topics."""
-
-
-@topics.command()
-@click.pass_obj
-def ensure(settings: Settings) -> None:
-    """Create the contract's topics where missing (on any cluster, e.g. in docker compose)."""
-    for topic, partitions in sorted(ensure_topics(settings).items()):
-        click.echo(f"{topic}: {partitions} partitions")

@@ -1,5 +1,9 @@
-"""The contract's topics, created with the configured partition count.
+"""Creating cxstream's topics on any cluster: the contract's, the worker's own and its changelogs.
 
+Every topic gets the configured partition count, replication factor and ``min.insync.replicas``
+(CXSTREAM_PARTITIONS, CXSTREAM_TOPIC_REPLICATION_FACTOR, CXSTREAM_TOPIC_MIN_INSYNC_REPLICAS: 1 and
+1 for the local one-broker stack; 3 and 2 in production, so an acknowledged write survives a
+broker). Used by ``cxstream worker`` at start, ``cxstream topics ensure`` and ``cxstream stack up``.
 ``cx.touchpoints.v1`` and ``cx.feedback.v1`` are co-partitioned (the join relies on it), so they
 must have the same partition count; a mismatch is an error, never silently "fixed".
 """
@@ -31,17 +35,24 @@ def ensure_topics(settings: Settings, topics: tuple[str, ...] = CONTRACT_TOPICS,
         if missing:
             try:
                 admin.create_topics(
-                    [NewTopic(name=t, num_partitions=settings.partitions, replication_factor=1,
-                              topic_configs=dict(configs or {})) for t in missing]
+                    [NewTopic(name=t, num_partitions=settings.partitions,
+                              replication_factor=settings.topic_replication_factor,
+                              topic_configs=topic_configs(settings, configs)) for t in missing]
                 )
             except TopicAlreadyExistsError:  # another process created it in between: fine
                 pass
-            log.info("stack.topics.created", topics=missing, partitions=settings.partitions)
+            log.info("topics.created", topics=missing, partitions=settings.partitions,
+                     replication_factor=settings.topic_replication_factor)
         counts = partition_counts(admin, topics)
     finally:
         admin.close()
     check_copartitioned(counts)
     return counts
+
+
+def topic_configs(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Topic configs of a topic cxstream creates: its durability, and ``extra`` (e.g. compaction)."""
+    return {"min.insync.replicas": str(settings.topic_min_insync_replicas), **(extra or {})}
 
 
 def partition_counts(admin: KafkaAdminClient, topics: tuple[str, ...]) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from aiohttp import web
 
+from cxstream.cli.options import with_settings
 from cxstream.config import Settings
 from cxstream.gateway.app import build, server_options
 from cxstream.logs import get_logger
@@ -13,7 +14,7 @@ log = get_logger(__name__)
 
 
 @click.command()
-@click.pass_obj
+@with_settings("kafka", "gateway", "keys", own="gateway")
 def gateway(settings: Settings) -> None:
     """Serve POST /v1/touchpoints and /v1/feedback (API keys from `cxstream keys`), OpenAPI at /v1/openapi.json.
 

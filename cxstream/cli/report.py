@@ -1,85 +1,18 @@
-"""``cxstream db migrate | bi-user`` and ``cxstream report a11``."""
+"""``cxstream report a11``: the A-11 Section 280 quarterly report from the stored facts."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 import click
-
 from clickhouse_driver.errors import ServerException
 
+from cxstream.cli.options import with_settings
 from cxstream.config import Settings, env_var
 from cxstream.sinks.errors import StorageError
-from cxstream.sinks.migrate import check_database_name, check_identifier
-
-
-@click.group()
-def db() -> None:
-    """The ClickHouse database: tables, views, the BI user."""
-
-
-@db.command()
-@click.pass_obj
-def migrate(settings: Settings) -> None:
-    """Create or update cxstream's tables and views (idempotent; safe to run from several places)."""
-    from cxstream.sinks.connection import connect
-    from cxstream.sinks.migrate import migrate as run_migrations
-
-    client = connect(settings)
-    try:
-        applied = run_migrations(
-            client, settings.clickhouse_database, bi_min_responses=settings.bi_min_responses
-        )
-    finally:
-        client.disconnect()
-    where = f"{settings.clickhouse_host}:{settings.clickhouse_port}/{settings.clickhouse_database}"
-    click.echo(f"applied: {', '.join(applied)}" if applied else f"up to date: {where}")
-
-
-@db.command("bi-user")
-@click.option("--print-sql", is_flag=True, help="Print the SQL instead of running it.")
-@click.pass_obj
-def bi_user(settings: Settings, print_sql: bool) -> None:
-    """The read-only BI user on ClickHouse 20.5+ (the local 18.16 server has it in users.xml)."""
-    sql = bi_user_sql(settings)
-    if print_sql:
-        click.echo(sql, nl=False)
-        return
-    from cxstream.sinks.connection import connect, server_message
-    from cxstream.sinks.sqlscript import split_statements
-
-    client = connect(settings)
-    try:
-        [(version,)] = client.execute("SELECT version()")
-        if int(version.split(".")[0]) < 20:
-            raise StorageError(
-                f"ClickHouse {version} has no SQL-defined users: the local stack defines "
-                f"{settings.clickhouse_bi_user!r} in its users.xml (cxstream stack up)"
-            )
-        for statement in split_statements(sql):
-            try:
-                client.execute(statement)
-            except ServerException as exc:
-                raise StorageError(f"could not create the BI user: {server_message(exc)}") from None
-    finally:
-        client.disconnect()
-    click.echo(f"BI user {settings.clickhouse_bi_user!r} can read {settings.clickhouse_database}.*")
-
-
-def bi_user_sql(settings: Settings) -> str:
-    """sinks/bi_user.sql with database, user and password hash filled in."""
-    database = check_database_name(settings.clickhouse_database)
-    user = check_identifier(settings.clickhouse_bi_user, "clickhouse_bi_user")
-    template = resources.files("cxstream.sinks").joinpath("bi_user.sql").read_text()
-    password_sha256 = hashlib.sha256(settings.clickhouse_bi_password.encode()).hexdigest()
-    return (
-        template.replace("{db}", database).replace("{user}", user).replace("{password_sha256}", password_sha256)
-    )
 
 
 @click.group()
@@ -94,7 +27,7 @@ def report() -> None:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file (default: standard output).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.pass_obj
+@with_settings("clickhouse")
 def a11(settings: Settings, fiscal_year: int, quarter: int, agency: str | None, out_path: Path | None,
         fmt: str) -> None:
     """The A-11 Section 280 quarterly report: one row per agency, service and channel."""

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
+from cxstream.cli.options import with_settings
 from cxstream.config import Settings
-from cxstream.contract_kinds import input_kinds
-from cxstream.generate import Incident, TrafficGenerator
+from cxstream.ingest.kinds import input_kinds
+from cxstream.ingest.generate import Incident, TrafficGenerator
 from cxstream.kafka_clients import reliable_producer
-from cxstream.publish import Rejection, _Delivery, _flush_through_interrupts
+from cxstream.ingest.publish import Rejection, _Delivery, _flush_through_interrupts
 from cxstream.schemas.codec import Codec
 
 PROGRESS_SECONDS = 5.0
@@ -29,7 +30,7 @@ PROGRESS_SECONDS = 5.0
               help="Pull scores down in this cell so an alert fires (repeatable).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write touchpoints.jsonl and feedback.jsonl here (ending now) instead of publishing.")
-@click.pass_obj
+@with_settings("kafka")
 def generate(settings: Settings, rate: float, duration: float | None, seed: int, feedback_share: float,
              incidents: tuple[str, ...], out_dir: Path | None) -> None:
     """Generate seeded touchpoints and feedback for A-11 agencies, with a daily rhythm and incidents.

@@ -12,10 +12,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from clickhouse_driver import Client
-
-from cxstream.clickhouse_tls import clickhouse_tls
 from cxstream.config import Settings
+from cxstream.sinks.connection import clickhouse_client
 from cxstream.sinks.migrate import check_database_name
 from cxstream.vocabulary import DOMAINS
 
@@ -91,9 +89,7 @@ def read_snapshot(settings: Settings) -> Snapshot:
     """Read the three views once; ClickHouse errors propagate (the feed reports them)."""
     started = time.monotonic()
     db = check_database_name(settings.clickhouse_database)
-    client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
-                    password=settings.clickhouse_password, connect_timeout=3, send_receive_timeout=20,
-                    client_name="cxstream-dashboard", **clickhouse_tls(settings))
+    client = clickhouse_client(settings, "cxstream-dashboard", connect_timeout=3, send_receive_timeout=20)
     try:
         scores = client.execute(f"SELECT {_SCORE_COLUMNS} FROM {db}.domain_scores_15m_all_channels "
                                 f"UNION ALL SELECT {_SCORE_COLUMNS} FROM {db}.domain_scores_15m")
