@@ -31,7 +31,10 @@ from benchmarks.peers.quix_output import QuixOutput
 from benchmarks.rss import peak_rss_bytes, rss_bytes
 from benchmarks.workload import CellKey, Counts
 from cxstream.config import Settings
+from cxstream.sinks.connection import clickhouse_client
 from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
+from tests.support import cleanup
+from tests.support.cleanup import drop_database, stop_process
 
 POLL_SECONDS = 0.25
 
@@ -121,14 +124,14 @@ def run_quix(settings: Settings, prefix: str, token: str, workdir: Path, expecte
         peak, now = peak_rss_bytes(process.pid), rss_bytes(process.pid)
         if profiler:
             profiler.stop()
-        _stop(process)  # Quix writes its changelogs at each checkpoint: count them after the last one
+        stop_process(process, timeout=60)  # Quix writes its changelogs at each checkpoint: count them after the last one
         reader.poll(1.0)  # anything more would be a double count: it shows in the comparison
         first = float(first_file.read_text())
         return Outcome("Quix Streams 3.28 (join + windows)", expected.messages, finished - first, peak, now,
                        reader.cells(), records_written(settings, lambda t: group in t))
     finally:
         reader.close()
-        _stop(process)
+        stop_process(process, timeout=60)
         log.close()
 
 
@@ -148,8 +151,7 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
     process = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     profiler = Profiler(process.pid, profile) if profile else None
-    client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
-                    password=settings.clickhouse_password, connect_timeout=5)
+    client = clickhouse_client(settings, "cxstream-bench")
     try:
         deadline = time.monotonic() + timeout
         totals: tuple[int, int, int] | None = None
@@ -168,16 +170,16 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
             profiler.stop()
         first = _first_write(settings, prefix + worker_id)
         cells = _stored_cells(client, database)
-        _stop(process)
+        stop_process(process, timeout=60)
         inputs = {prefix + TOPIC_TOUCHPOINTS, prefix + TOPIC_FEEDBACK}
         written = records_written(settings, lambda t: t.startswith(prefix + "cx") and t not in inputs)
         return Outcome("cxstream worker + sink (into ClickHouse)", expected.messages, finished - first, peak, now,
                        cells, written)
     finally:
         client.disconnect()
-        _stop(process)
+        stop_process(process, timeout=60)
         log.close()
-        _drop_database(settings, database)
+        drop_database(settings, database)
 
 
 def _stored_totals(client: Client, database: str) -> tuple[int, int, int] | None:
@@ -248,34 +250,9 @@ def _alive_or_fail(process: subprocess.Popen[bytes], what: str, log: Path) -> No
         raise RuntimeError(f"{what} exited with {process.returncode}; end of {log}:\n{tail}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _drop_database(settings: Settings, database: str) -> None:
-    client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
-                    password=settings.clickhouse_password, connect_timeout=5)
-    try:
-        client.execute(f"DROP DATABASE IF EXISTS {database}")
-    finally:
-        client.disconnect()
-
-
 def delete_topics(settings: Settings, token: str) -> None:
     """Every topic of the run (inputs, cxstream's and Quix's internal ones all carry the token)."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=60000)
-    try:
-        mine = [t for t in admin.list_topics() if token in t]
-        if mine:
-            admin.delete_topics(mine, timeout_ms=60000)
-    finally:
-        admin.close()
+    cleanup.delete_topics(settings, lambda topic: token in topic)
 
 
 def compare(name: str, cells: dict[CellKey, Counts] | None, want: dict[CellKey, Counts],

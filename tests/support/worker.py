@@ -30,7 +30,7 @@ from cxstream.vocabulary import (
     TOPIC_SCORES,
     TOPIC_TOUCHPOINTS,
 )
-from tests.support.cleanup import delete_prefixed_topics, stop_process
+from tests.support.cleanup import delete_prefixed_topics, drop_database, stop_process
 
 
 _ASSIGNED = re.compile(r"""['"]partitions['"]: \[\d[^]]*\], ['"]event['"]: ['"]worker\.partitions_assigned""")
@@ -211,17 +211,5 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
                 process.terminate()
         for process in run.spawned:
             stop_process(process)
-        _drop_database(settings)
+        drop_database(settings, settings.clickhouse_database)
         delete_prefixed_topics(settings)
-
-
-def _drop_database(settings: Settings) -> None:
-    """The run's own ClickHouse database (the worker's sink created it), dropped after the run."""
-    client = Client(host=settings.clickhouse_host, port=settings.clickhouse_port, user=settings.clickhouse_user,
-                    password=settings.clickhouse_password, connect_timeout=5)
-    try:
-        client.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_database}")
-    except Exception:  # noqa: BLE001 - cleanup of a test database; a stopped server has nothing to drop
-        pass
-    finally:
-        client.disconnect()
