@@ -40,6 +40,28 @@ CHANNELS: Final[tuple[str, ...]] = (
 
 OUTCOMES: Final[tuple[str, ...]] = ("completed", "abandoned", "transferred", "escalated")
 
+# --- the current A-11 form (FY2024 on, "A-11 v2"): docs/A11.md --------------------------------
+#: The drivers of the "What went well?" / "What didn't go so well?" checklists, in this order.
+DRIVERS: Final[tuple[str, ...]] = (
+    "effectiveness", "ease", "efficiency", "transparency", "humanity", "employee", "other",
+)
+#: Every form offers at least these drivers.
+REQUIRED_DRIVERS: Final[tuple[str, ...]] = ("effectiveness", "ease")
+#: How the trust question is asked: thumbs up (1) / down (0), or a 1..5 agreement radio.
+TRUST_SCALES: Final[tuple[str, ...]] = ("thumbs", "five_point")
+#: Trust answers each scale allows, and which of them are favourable.
+TRUST_VALUES: Final[dict[str, tuple[int, ...]]] = {"thumbs": (0, 1), "five_point": (1, 2, 3, 4, 5)}
+FAVOURABLE_TRUST: Final[dict[str, frozenset[int]]] = {"thumbs": frozenset({1}), "five_point": frozenset({4, 5})}
+#: Where in a customer's journey the survey was offered.
+TRANSACTION_POINTS: Final[tuple[str, ...]] = ("post_interaction", "post_service_journey", "relational")
+DEFAULT_TRANSACTION_POINT: Final[str] = "post_interaction"
+#: How the v1 domains line up with the v2 drivers (satisfaction has no v2 question; trust is the
+#: v2 trust question itself; humanity and other are new).
+DOMAIN_OF_DRIVER: Final[dict[str, str]] = {
+    "effectiveness": "quality", "ease": "ease", "efficiency": "efficiency", "transparency": "equity",
+    "employee": "helpfulness",
+}
+
 #: Placeholder for agency, service or channel when a feedback can be attributed to nothing.
 UNKNOWN: Final[str] = "unknown"
 

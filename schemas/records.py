@@ -48,8 +48,56 @@ class Touchpoint(ContractRecord):
 
 
 @dataclass(frozen=True, slots=True)
-class Feedback(ContractRecord):
-    """A survey answer: domain -> answer 1..5."""
+class A11V2(ContractRecord):
+    """Answers on the current A-11 form (FY2024 on): the trust question and the driver checklists.
+
+    Lists are tuples, in the order given; a driver not in ``offered`` was not asked."""
+
+    avro_name: ClassVar[str] = "A11V2Answers"
+    trust: int
+    trust_scale: str
+    went_well: tuple[str, ...] = ()
+    did_not_go_well: tuple[str, ...] = ()
+    offered: tuple[str, ...] = ()
+    transaction_point: str = "post_interaction"
+
+    def to_avro(self) -> dict[str, Any]:
+        return {"trust": self.trust, "trust_scale": self.trust_scale, "went_well": list(self.went_well),
+                "did_not_go_well": list(self.did_not_go_well), "offered": list(self.offered),
+                "transaction_point": self.transaction_point}
+
+    @classmethod
+    def of(cls, value: A11V2 | dict[str, Any] | None) -> A11V2 | None:
+        """The answers from a decoded datum (a dict), as they are, or None."""
+        if value is None or isinstance(value, A11V2):
+            return value
+        return cls(value["trust"], value["trust_scale"], tuple(value.get("went_well") or ()),
+                   tuple(value.get("did_not_go_well") or ()), tuple(value.get("offered") or ()),
+                   value.get("transaction_point") or "post_interaction")
+
+
+class _CarriesA11V2:
+    """Records with an ``a11_v2`` field: built from a decoded datum it is a dict, made typed here;
+    written, it becomes a datum again."""
+
+    __slots__ = ()
+    a11_v2: Any
+
+    def __post_init__(self) -> None:
+        value = self.a11_v2
+        if isinstance(value, dict):
+            object.__setattr__(self, "a11_v2", A11V2.of(value))
+
+    def to_avro(self) -> dict[str, Any]:
+        datum = {name: getattr(self, name) for name in _field_names(type(self))}
+        if datum["a11_v2"] is not None:
+            datum["a11_v2"] = datum["a11_v2"].to_avro()
+        return datum
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback(_CarriesA11V2, ContractRecord):
+    """A survey answer: domain -> answer 1..5 (the 2019-2023 form), A-11 v2 answers, or both."""
 
     avro_name: ClassVar[str] = "Feedback"
     feedback_id: str
@@ -60,6 +108,7 @@ class Feedback(ContractRecord):
     agency: str | None = None
     service: str | None = None
     channel: str | None = None
+    a11_v2: A11V2 | None = None
 
     @property
     def kafka_key(self) -> bytes:
@@ -122,7 +171,7 @@ class DeadLetter(ContractRecord):
 
 
 @dataclass(frozen=True, slots=True)
-class EnrichedFeedback(ContractRecord):
+class EnrichedFeedback(_CarriesA11V2, ContractRecord):
     """A feedback with the cell it is scored in: what the join emits and the sink stores."""
 
     avro_name: ClassVar[str] = "EnrichedFeedback"
@@ -135,6 +184,7 @@ class EnrichedFeedback(ContractRecord):
     matched: bool
     answers: dict[str, int]
     comment: str | None
+    a11_v2: A11V2 | None = None
 
 
 def touchpoint_key(touchpoint: Touchpoint) -> bytes:

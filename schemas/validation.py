@@ -13,8 +13,21 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from cxstream.schemas.errors import FieldError, ValidationError
-from cxstream.schemas.records import Feedback, Touchpoint
-from cxstream.vocabulary import CHANNELS, DOMAINS, MAX_ANSWER, MIN_ANSWER, OUTCOMES, UNKNOWN
+from cxstream.schemas.records import A11V2, Feedback, Touchpoint
+from cxstream.vocabulary import (
+    CHANNELS,
+    DEFAULT_TRANSACTION_POINT,
+    DOMAINS,
+    DRIVERS,
+    MAX_ANSWER,
+    MIN_ANSWER,
+    OUTCOMES,
+    REQUIRED_DRIVERS,
+    TRANSACTION_POINTS,
+    TRUST_SCALES,
+    TRUST_VALUES,
+    UNKNOWN,
+)
 
 MAX_ID_LENGTH: Final = 64
 MAX_NAME_LENGTH: Final = 128  # agency and service names
@@ -35,8 +48,10 @@ _TOUCHPOINT_FIELDS = frozenset(
      "handle_seconds", "survey_offered")
 )
 _FEEDBACK_FIELDS = frozenset(
-    ("feedback_id", "touchpoint_id", "submitted_at", "answers", "comment", "agency", "service", "channel")
+    ("feedback_id", "touchpoint_id", "submitted_at", "answers", "comment", "agency", "service", "channel", "a11_v2")
 )
+_A11_V2_FIELDS = frozenset(("trust", "trust_scale", "went_well", "did_not_go_well", "offered", "transaction_point"))
+_DRIVERS = frozenset(DRIVERS)
 #: Values a reader sees for symbols added after it was built; accepted from Avro, not from JSON.
 _AVRO_CHANNELS = frozenset((*CHANNELS, UNKNOWN))
 _JSON_CHANNELS = frozenset(CHANNELS)
@@ -167,7 +182,9 @@ def _feedback(
 ) -> Feedback | None:
     feedback_id = _text(obj, "feedback_id", MAX_ID_LENGTH, errors, required=True)
     touchpoint_id = _text(obj, "touchpoint_id", MAX_ID_LENGTH, errors, required=False)
-    answers = _answers(obj.get("answers"), errors)
+    a11_v2 = _a11_v2(obj.get("a11_v2"), errors, json_input=json_input)
+    has_v2 = obj.get("a11_v2") is not None
+    answers = _answers(obj.get("answers"), errors, may_be_empty=has_v2)
     comment = obj.get("comment")
     if comment is not None:
         if not isinstance(comment, str):
@@ -189,7 +206,7 @@ def _feedback(
     if errors.items:
         return None
     assert feedback_id and answers is not None and submitted_at is not None
-    return Feedback(feedback_id, submitted_at, answers, touchpoint_id, comment, agency, service, channel)
+    return Feedback(feedback_id, submitted_at, answers, touchpoint_id, comment, agency, service, channel, a11_v2)
 
 
 def _unknown_fields(obj: Mapping[str, Any], known: frozenset[str], errors: _Errors) -> None:
@@ -247,13 +264,17 @@ def _seconds(obj: Mapping[str, Any], field: str, errors: _Errors) -> int | None:
     return value
 
 
-def _answers(value: Any, errors: _Errors) -> dict[str, int] | None:
+def _answers(value: Any, errors: _Errors, *, may_be_empty: bool) -> dict[str, int] | None:
+    if value is None and may_be_empty:
+        return {}
     if value is None:
-        errors.add("answers", "required", "missing")
+        errors.add("answers", "required", "missing: give answers (1..7 domains), a11_v2, or both")
         return None
     if not isinstance(value, Mapping):
         errors.add("answers", "not_an_object", "must map domain names to answers 1..5")
         return None
+    if not value and may_be_empty:
+        return {}
     if not 1 <= len(value) <= len(DOMAINS):
         errors.add("answers", "wrong_count", f"must answer 1..{len(DOMAINS)} domains, got {len(value)}")
         return None
@@ -269,6 +290,78 @@ def _answers(value: Any, errors: _Errors) -> dict[str, int] | None:
         else:
             answers[domain] = answer
     return answers if len(answers) == len(value) else None
+
+
+def _a11_v2(value: Any, errors: _Errors, *, json_input: bool) -> A11V2 | None:
+    """The current form's answers (docs/CONTRACT.md), every broken rule named under ``a11_v2.``."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        errors.add("a11_v2", "not_an_object", "must be an object with trust, trust_scale and offered")
+        return None
+    before = len(errors.items)
+    if json_input:
+        for name in sorted(set(value) - _A11_V2_FIELDS):
+            errors.add(f"a11_v2.{str(name)[:40]}", "unknown_field", "not a field of a11_v2")
+    scale = value.get("trust_scale")
+    if scale is None:
+        errors.add("a11_v2.trust_scale", "required", f"missing: one of {', '.join(TRUST_SCALES)}")
+    elif not isinstance(scale, str) or scale not in TRUST_SCALES:
+        errors.add("a11_v2.trust_scale", "unknown_trust_scale",
+                   f"{str(scale)[:40]!r} is not one of {', '.join(TRUST_SCALES)}")
+        scale = None
+    trust = value.get("trust")
+    if trust is None:
+        errors.add("a11_v2.trust", "required", "missing")
+    elif isinstance(trust, bool) or not isinstance(trust, int):
+        errors.add("a11_v2.trust", "not_an_integer", f"must be a whole number, got {str(trust)[:40]!r}")
+    elif scale is not None and trust not in TRUST_VALUES[scale]:
+        allowed = "0 (thumbs down) or 1 (thumbs up)" if scale == "thumbs" else "1..5"
+        errors.add("a11_v2.trust", "out_of_range", f"a {scale} answer is {allowed}, got {trust}")
+    offered = _drivers(value, "offered", errors, required=True)
+    if offered is not None:
+        missing = [d for d in REQUIRED_DRIVERS if d not in offered]
+        if missing:
+            errors.add("a11_v2.offered", "missing_required_driver",
+                       f"every form offers {' and '.join(REQUIRED_DRIVERS)}; missing {', '.join(missing)}")
+    chosen = {name: _drivers(value, name, errors, required=False) for name in ("went_well", "did_not_go_well")}
+    for name, drivers in chosen.items():
+        outside = [d for d in drivers or () if offered is not None and d not in offered]
+        if outside:
+            errors.add(f"a11_v2.{name}", "not_offered",
+                       f"{', '.join(outside)} not in offered: a driver must be offered to be chosen")
+    point = value.get("transaction_point", DEFAULT_TRANSACTION_POINT)
+    if point is None:
+        point = DEFAULT_TRANSACTION_POINT
+    if not isinstance(point, str) or point not in TRANSACTION_POINTS:
+        errors.add("a11_v2.transaction_point", "unknown_transaction_point",
+                   f"{str(point)[:40]!r} is not one of {', '.join(TRANSACTION_POINTS)}")
+    if len(errors.items) > before:
+        return None
+    assert isinstance(trust, int) and isinstance(scale, str) and offered is not None
+    return A11V2(trust, scale, chosen["went_well"] or (), chosen["did_not_go_well"] or (), offered, point)
+
+
+def _drivers(obj: Mapping[str, Any], name: str, errors: _Errors, *, required: bool) -> tuple[str, ...] | None:
+    """A list of driver names (known, no repeats), or None when broken (or absent and required)."""
+    field = f"a11_v2.{name}"
+    value = obj.get(name)
+    if value is None:
+        if required:
+            errors.add(field, "required", f"missing: the drivers the form offered ({', '.join(DRIVERS)})")
+            return None
+        return ()
+    if not isinstance(value, (list, tuple)):
+        errors.add(field, "not_a_list", "must be a list of driver names")
+        return None
+    unknown = [str(d)[:40] for d in value if not isinstance(d, str) or d not in _DRIVERS]
+    if unknown:
+        errors.add(field, "unknown_driver", f"{', '.join(map(repr, unknown[:5]))}: the drivers are {', '.join(DRIVERS)}")
+        return None
+    if len(set(value)) != len(value):
+        errors.add(field, "duplicate_driver", "names a driver more than once")
+        return None
+    return tuple(value)
 
 
 def _time(obj: Mapping[str, Any], field: str, now_ms: int, errors: _Errors) -> int | None:

@@ -7,7 +7,18 @@ from typing import Any
 from cxstream import __version__
 from cxstream.gateway.batch import JSON_TYPE, NDJSON_TYPES
 from cxstream.schemas.validation import MAX_COMMENT_LENGTH, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_SECONDS
-from cxstream.vocabulary import CHANNELS, DOMAINS, MAX_ANSWER, MIN_ANSWER, OUTCOMES
+from cxstream.vocabulary import (
+    CHANNELS,
+    DEFAULT_TRANSACTION_POINT,
+    DOMAINS,
+    DRIVERS,
+    MAX_ANSWER,
+    MIN_ANSWER,
+    OUTCOMES,
+    REQUIRED_DRIVERS,
+    TRANSACTION_POINTS,
+    TRUST_SCALES,
+)
 
 
 def _text(max_length: int, description: str) -> dict[str, Any]:
@@ -41,19 +52,41 @@ TOUCHPOINT: dict[str, Any] = {
     },
 }
 
+_DRIVER_LIST = {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": list(DRIVERS)}}
+
+A11_V2: dict[str, Any] = {
+    "type": "object",
+    "description": ("Answers on the current A-11 form (FY2024 on). trust: thumbs 1 (up) or 0 (down), five_point "
+                    f"1..5. offered must include {' and '.join(REQUIRED_DRIVERS)}; went_well and did_not_go_well "
+                    "are subsets of offered."),
+    "required": ["trust", "trust_scale", "offered"],
+    "additionalProperties": False,
+    "properties": {
+        "trust": {"type": "integer", "minimum": 0, "maximum": 5},
+        "trust_scale": {"type": "string", "enum": list(TRUST_SCALES)},
+        "went_well": _DRIVER_LIST,
+        "did_not_go_well": _DRIVER_LIST,
+        "offered": {**_DRIVER_LIST, "minItems": len(REQUIRED_DRIVERS)},
+        "transaction_point": {"type": "string", "enum": list(TRANSACTION_POINTS), "default": DEFAULT_TRANSACTION_POINT},
+    },
+}
+
 FEEDBACK: dict[str, Any] = {
     "type": "object",
-    "description": "A survey answer. agency, service and channel are required when touchpoint_id is absent.",
-    "required": ["feedback_id", "submitted_at", "answers"],
+    "description": ("A survey answer: v1 answers (1..7 domains), a11_v2 (the current form), or both. agency, "
+                    "service and channel are required when touchpoint_id is absent."),
+    "required": ["feedback_id", "submitted_at"],
     "additionalProperties": False,
     "properties": {
         "feedback_id": _text(MAX_ID_LENGTH, "Unique per answer; a retry with the same id counts once"),
         "touchpoint_id": _optional(_text(MAX_ID_LENGTH, "The touchpoint answered about")),
         "submitted_at": _TIME,
         "answers": {
-            "type": "object", "minProperties": 1, "additionalProperties": False,
+            "type": "object", "additionalProperties": False,
+            "description": "Domain to answer 1..5; may be empty (or left out) when a11_v2 is given",
             "properties": {d: {"type": "integer", "minimum": MIN_ANSWER, "maximum": MAX_ANSWER} for d in DOMAINS},
         },
+        "a11_v2": _optional(A11_V2),
         "comment": _optional({"type": "string", "description":
                               f"Free text; personal data is redacted; at most {MAX_COMMENT_LENGTH} characters after"}),
         "agency": _optional(_text(MAX_NAME_LENGTH, "If given, must be the API key's agency")),

@@ -1,4 +1,6 @@
-"""Schema evolution: v1 and v2 writers and readers understand each other; every change is checked."""
+"""Schema evolution: writers and readers of neighbouring versions understand each other; every change
+is checked. ``feedback-next.avsc`` is a hypothetical next Feedback version (the current one plus an
+optional ``language``); history/feedback/v1 is the 2019-2023 form only, v2 adds ``a11_v2``."""
 
 from __future__ import annotations
 
@@ -11,11 +13,14 @@ import pytest
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
 from cxstream.schemas.codec import Codec
-from cxstream.schemas.records import Feedback
+from cxstream.schemas.errors import DecodeError
+from cxstream.schemas.records import A11V2, Feedback
 from cxstream.schemas.registry import SCHEMA_FILES, SchemaRegistry, default_registry, history_files, load_definition
 
-V2 = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "schemas" / "feedback-v2.avsc").read_text())
+V2 = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "schemas" / "feedback-next.avsc").read_text())
 V1_DATUM = Feedback("fb-1", 1_795_615_781_000, {"trust": 4, "ease": 5}, "tp-1", "ok").to_avro()
+A11_V2_DATUM = Feedback("fb-2", 1_795_615_781_000, {}, "tp-2", a11_v2=A11V2(
+    1, "thumbs", ("ease",), (), ("effectiveness", "ease", "efficiency"))).to_avro()
 
 
 def _registry_reading_with(current_feedback: dict[str, Any]) -> SchemaRegistry:
@@ -89,3 +94,31 @@ def test_adding_a_channel_is_compatible_only_because_the_enum_has_a_default() ->
     without_default = load_definition("touchpoint.avsc")
     del without_default["fields"][4]["type"]["default"]
     assert not _compatible(without_default, newer)
+
+
+def _registry_of_the_previous_release() -> SchemaRegistry:
+    """What a worker built before a11_v2 existed knows: Feedback v1 only."""
+    registry = SchemaRegistry()
+    registry.register(load_definition("history/feedback/v1.avsc"), current=True)
+    return registry
+
+
+def test_a_worker_of_the_previous_release_dead_letters_a11_v2_feedback_instead_of_crashing() -> None:
+    """It does not know the new writer schema: a DecodeError (a dead letter), never anything else."""
+    encoded = Codec().encode("Feedback", A11_V2_DATUM)
+    with pytest.raises(DecodeError) as caught:
+        Codec(_registry_of_the_previous_release()).decode(encoded)
+    assert caught.value.reason == "unknown_schema"
+
+
+def test_feedback_written_by_the_previous_release_reads_with_no_a11_v2_answers() -> None:
+    old = Codec(_registry_of_the_previous_release()).encode("Feedback", {
+        k: v for k, v in V1_DATUM.items() if k != "a11_v2"})
+    name, datum = Codec().decode(old)
+    assert name == "Feedback" and Feedback(**datum) == Feedback(**V1_DATUM)
+    assert Feedback(**datum).a11_v2 is None
+
+
+def test_a11_v2_answers_survive_the_round_trip() -> None:
+    codec = Codec()
+    assert Feedback(**codec.decode(codec.encode("Feedback", A11_V2_DATUM))[1]) == Feedback(**A11_V2_DATUM)

@@ -157,3 +157,88 @@ def test_rfc3339_times_become_utc_milliseconds(text: str, millis: int) -> None:
 def test_a_second_60_outside_an_hour_s_last_minute_is_not_rfc3339(text: str) -> None:
     with pytest.raises(ValueError):
         parse_rfc3339(text)
+
+
+# --- the current A-11 form: a11_v2 (docs/CONTRACT.md) ---------------------------------------------
+V2 = {"trust": 1, "trust_scale": "thumbs", "went_well": ["effectiveness", "ease"], "did_not_go_well": [],
+      "offered": ["effectiveness", "ease", "efficiency", "transparency", "employee", "other"],
+      "transaction_point": "post_interaction"}
+
+
+def test_a11_v2_alone_with_empty_or_missing_v1_answers_is_a_feedback() -> None:
+    for answers in ({"answers": {}}, {}):
+        obj = {k: v for k, v in FEEDBACK.items() if k != "answers"} | answers | {"a11_v2": V2}
+        record = feedback_from_json(obj, NOW)
+        assert record.answers == {} and record.a11_v2 is not None
+        assert (record.a11_v2.trust, record.a11_v2.trust_scale, record.a11_v2.went_well) == (
+            1, "thumbs", ("effectiveness", "ease"))
+
+
+def test_both_forms_in_one_feedback_keep_both() -> None:
+    record = feedback_from_json({**FEEDBACK, "a11_v2": {**V2, "trust": 4, "trust_scale": "five_point"}}, NOW)
+    assert record.answers == FEEDBACK["answers"] and record.a11_v2 is not None and record.a11_v2.trust == 4
+
+
+def test_neither_form_is_refused_naming_what_to_give() -> None:
+    with pytest.raises(ValidationError) as caught:
+        feedback_from_json({**FEEDBACK, "answers": {}}, NOW)
+    assert [(e.field, e.rule) for e in caught.value.errors] == [("answers", "wrong_count")]
+    with pytest.raises(ValidationError) as caught:
+        feedback_from_json({k: v for k, v in FEEDBACK.items() if k != "answers"}, NOW)
+    assert "a11_v2" in str(caught.value)
+
+
+def test_transaction_point_defaults_to_post_interaction() -> None:
+    v2 = {k: v for k, v in V2.items() if k != "transaction_point"}
+    record = feedback_from_json({**FEEDBACK, "a11_v2": v2}, NOW)
+    assert record.a11_v2 is not None and record.a11_v2.transaction_point == "post_interaction"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"trust": 2}, {("a11_v2.trust", "out_of_range")}),
+        ({"trust": -1}, {("a11_v2.trust", "out_of_range")}),
+        ({"trust": 0, "trust_scale": "five_point"}, {("a11_v2.trust", "out_of_range")}),
+        ({"trust": 6, "trust_scale": "five_point"}, {("a11_v2.trust", "out_of_range")}),
+        ({"trust": True}, {("a11_v2.trust", "not_an_integer")}),
+        ({"trust": "1"}, {("a11_v2.trust", "not_an_integer")}),
+        ({"trust": None}, {("a11_v2.trust", "required")}),
+        ({"trust_scale": "stars"}, {("a11_v2.trust_scale", "unknown_trust_scale")}),
+        ({"trust_scale": None}, {("a11_v2.trust_scale", "required")}),
+        ({"offered": None}, {("a11_v2.offered", "required")}),
+        ({"offered": ["ease", "efficiency"], "went_well": ["ease"]},
+         {("a11_v2.offered", "missing_required_driver")}),
+        ({"offered": ["effectiveness", "ease", "kindness"]}, {("a11_v2.offered", "unknown_driver")}),
+        ({"offered": ["effectiveness", "ease", "ease"]}, {("a11_v2.offered", "duplicate_driver")}),
+        ({"offered": "effectiveness,ease"}, {("a11_v2.offered", "not_a_list")}),
+        ({"went_well": ["humanity"]}, {("a11_v2.went_well", "not_offered")}),
+        ({"did_not_go_well": ["humanity", "efficiency"]}, {("a11_v2.did_not_go_well", "not_offered")}),
+        ({"went_well": ["ease", "ease"]}, {("a11_v2.went_well", "duplicate_driver")}),
+        ({"went_well": [7]}, {("a11_v2.went_well", "unknown_driver")}),
+        ({"transaction_point": "checkout"}, {("a11_v2.transaction_point", "unknown_transaction_point")}),
+        ({"mood": "good"}, {("a11_v2.mood", "unknown_field")}),
+    ],
+)
+def test_a11_v2_rules(change: dict[str, Any], expected: set[tuple[str, str]]) -> None:
+    assert _rules(feedback_from_json, {**FEEDBACK, "a11_v2": {**V2, **change}}) == expected
+
+
+def test_every_broken_a11_v2_rule_is_named_at_once() -> None:
+    broken = {"trust": 3, "trust_scale": "thumbs", "offered": ["ease"], "went_well": ["humanity"],
+              "transaction_point": "x"}
+    assert _rules(feedback_from_json, {**FEEDBACK, "a11_v2": broken}) == {
+        ("a11_v2.trust", "out_of_range"), ("a11_v2.offered", "missing_required_driver"),
+        ("a11_v2.went_well", "not_offered"), ("a11_v2.transaction_point", "unknown_transaction_point")}
+
+
+def test_a11_v2_that_is_not_an_object_is_named() -> None:
+    assert _rules(feedback_from_json, {**FEEDBACK, "a11_v2": [1]}) == {("a11_v2", "not_an_object")}
+
+
+def test_decoded_a11_v2_is_checked_by_the_same_rules() -> None:
+    datum = {"feedback_id": "fb-1", "touchpoint_id": "tp-1", "submitted_at": NOW, "answers": {},
+             "comment": None, "agency": None, "service": None, "channel": None,
+             "a11_v2": {**V2, "trust": 5, "offered": ["ease"], "went_well": ["ease"]}}
+    assert _rules(check_feedback, datum) == {("a11_v2.trust", "out_of_range"),
+                                             ("a11_v2.offered", "missing_required_driver")}

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import ValidationError
 from cxstream.schemas.validation import check_feedback, check_touchpoint, feedback_from_json, touchpoint_from_json
-from cxstream.vocabulary import CHANNELS, DOMAINS, OUTCOMES
+from cxstream.vocabulary import CHANNELS, DOMAINS, DRIVERS, OUTCOMES, TRANSACTION_POINTS, TRUST_SCALES, TRUST_VALUES
 
 NOW = 1_795_615_800_000
 CODEC = Codec()
@@ -23,6 +23,9 @@ RULES = {
     "required", "empty", "not_a_string", "too_long", "unknown_channel", "unknown_outcome",
     "not_an_integer", "out_of_range", "not_a_boolean", "not_rfc3339", "not_a_timestamp",
     "not_an_object", "wrong_count", "unknown_domain", "direct_survey_needs_attribution", "unknown_field",
+    # a11_v2
+    "unknown_trust_scale", "missing_required_driver", "unknown_driver", "duplicate_driver", "not_a_list",
+    "not_offered", "unknown_transaction_point",
 }
 
 json_values = st.recursive(
@@ -60,12 +63,30 @@ touchpoint_objects = _broken(st.fixed_dictionaries({
     "handle_seconds": st.integers(0, 2**31 - 1), "survey_offered": st.booleans(),
 }), ("touchpoint_id", "occurred_at", "agency", "service", "channel", "outcome", "wait_seconds",
      "handle_seconds", "survey_offered"))
+
+@st.composite
+def a11_v2_objects(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid current-form answers, then up to two fields replaced by any JSON value."""
+    scale = draw(st.sampled_from(TRUST_SCALES))
+    offered = draw(st.lists(st.sampled_from(DRIVERS), unique=True).map(
+        lambda drivers: ["effectiveness", "ease", *(d for d in drivers if d not in ("effectiveness", "ease"))]))
+    obj: dict[str, Any] = {
+        "trust": draw(st.sampled_from(TRUST_VALUES[scale])), "trust_scale": scale, "offered": offered,
+        "went_well": draw(st.lists(st.sampled_from(offered), unique=True)),
+        "did_not_go_well": draw(st.lists(st.sampled_from(offered), unique=True)),
+        "transaction_point": draw(st.sampled_from(TRANSACTION_POINTS)),
+    }
+    for name, value in draw(st.dictionaries(st.sampled_from((*obj, "surplus")), json_values, max_size=2)).items():
+        obj[name] = value
+    return obj
+
+
 feedback_objects = _broken(st.fixed_dictionaries({
     "feedback_id": ids, "submitted_at": times,
     "answers": st.dictionaries(st.sampled_from(DOMAINS), st.integers(1, 5), min_size=1),
     "agency": names, "service": names, "channel": st.sampled_from(CHANNELS),
-}, optional={"touchpoint_id": ids, "comment": st.text(max_size=2000)}),
-    ("feedback_id", "touchpoint_id", "submitted_at", "answers", "comment", "agency", "service", "channel"))
+}, optional={"touchpoint_id": ids, "comment": st.text(max_size=2000), "a11_v2": a11_v2_objects()}),
+    ("feedback_id", "touchpoint_id", "submitted_at", "answers", "comment", "agency", "service", "channel", "a11_v2"))
 
 
 @settings(max_examples=400, deadline=None)
