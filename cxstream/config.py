@@ -176,8 +176,14 @@ class Settings:
 
     # --- the ClickHouse sink (part of the worker) --------------------------------------------
     sink_enabled: bool = _setting(True, "Run the ClickHouse sink in the worker", group="sink")
-    sink_batch_rows: int = _setting(20000, "Most records the sink writes in one batch", minimum=1, group="sink")
-    sink_batch_ms: int = _setting(500, "Longest the sink waits to fill a batch", minimum=1, group="sink")
+    sink_batch_rows: int = _setting(
+        20000, "Most records the sink holds for one table: that many are written at once, in one insert", minimum=1,
+        group="sink",
+    )
+    sink_flush_ms: int = _setting(
+        1000, "Longest the sink holds a consumed record before writing its table's rows (each insert makes a "
+        "ClickHouse part: about one per table per interval)", minimum=1, group="sink",
+    )
     sink_retry_max_seconds: int = _setting(
         30, "Longest pause between the sink's retries while ClickHouse is unreachable", minimum=1, group="sink",
     )

@@ -14,14 +14,17 @@ from prometheus_client import Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-#: Seconds from a batch fetched to its offsets committed: a healthy batch takes tens of
-#: milliseconds, a ClickHouse outage holds one batch for minutes.
-BATCH_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+#: Seconds from a batch's first record consumed to its offsets committed: a healthy batch is held
+#: about ``sink_flush_ms`` (1 s) and written in tens of milliseconds, a full one sooner; a ClickHouse
+#: outage holds one for minutes.
+BATCH_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.25, 1.5, 2.0, 2.5, 5.0, 10.0, 30.0,
+                         60.0, 300.0)
 
 
 def _batch_histogram() -> Histogram:
     return Histogram("cxstream_sink_batch_duration_seconds",
-                     "Seconds from a batch fetched to its rows written and offsets committed (retries included)",
+                     "Seconds from a batch's first record consumed to its rows written and offsets committed "
+                     "(the wait to fill it, the write, retries)",
                      buckets=BATCH_SECONDS_BUCKETS, registry=None)
 
 
@@ -29,8 +32,11 @@ def _batch_histogram() -> Histogram:
 class SinkMetrics:
     """Counters of one sink; the sink's task writes them, the /metrics thread reads them."""
 
-    batches: int = 0
+    batches: int = 0  # one per flush: one table's held records written in one insert
     rows: dict[str, int] = field(default_factory=dict)
+    inserts: dict[str, int] = field(default_factory=dict)  # by table: each makes >= 1 part per month touched
+    flushes: dict[str, int] = field(default_factory=dict)  # by reason: "age", "full", "stop"
+    held_records: int = 0  # consumed, not yet written (nor committed)
     skipped: dict[str, int] = field(default_factory=dict)
     failed_writes: int = 0
     clickhouse_unavailable: bool = False  # True from a refused write until a write succeeds
@@ -40,14 +46,16 @@ class SinkMetrics:
 
     def snapshot(self) -> dict[str, Any]:
         """The fields of the ``sink.metrics`` log line."""
-        return {"sink_batches": self.batches, "sink_rows": dict(self.rows), "sink_skipped": dict(self.skipped),
+        return {"sink_batches": self.batches, "sink_rows": dict(self.rows), "sink_inserts": dict(self.inserts),
+                "sink_flushes": dict(self.flushes), "sink_held_records": self.held_records,
+                "sink_skipped": dict(self.skipped),
                 "sink_failed_writes": self.failed_writes, "sink_last_batch_ms": round(self.last_batch_ms, 1),
                 "sink_lag_ms": round(self.lag_ms)}
 
     def families(self, topic_prefix: str = "") -> Iterator[Metric]:
         """The sink's Prometheus metrics (label values without the run's topic prefix)."""
         # dict() copies in one step under the GIL: the sink's task may add a key meanwhile.
-        rows, skipped = dict(self.rows), dict(self.skipped)
+        rows, skipped, inserts, flushes = dict(self.rows), dict(self.skipped), dict(self.inserts), dict(self.flushes)
         batches = CounterMetricFamily("cxstream_sink_batches", "Batches the sink wrote to ClickHouse and committed")
         batches.add_metric([], self.batches)
         yield batches
@@ -56,6 +64,20 @@ class SinkMetrics:
         for table, n in sorted(rows.items()):
             written.add_metric([table], n)
         yield written
+        insert = CounterMetricFamily("cxstream_sink_inserts", "INSERT queries the sink sent, by table (ClickHouse "
+                                     "advises about one per second per table)", labels=["table"])
+        for table, n in sorted(inserts.items()):
+            insert.add_metric([table], n)
+        yield insert
+        flush = CounterMetricFamily("cxstream_sink_flushes", "Batches written, by why: age (held sink_flush_ms), "
+                                    "full (sink_batch_rows records), stop", labels=["reason"])
+        for reason, n in sorted(flushes.items()):
+            flush.add_metric([reason], n)
+        yield flush
+        held = GaugeMetricFamily("cxstream_sink_held_records", "Records the sink consumed and holds for its next "
+                                 "inserts (not yet written, not committed)")
+        held.add_metric([], self.held_records)
+        yield held
         skip = CounterMetricFamily("cxstream_sink_skipped", "Records the sink did not write, by reason",
                                    labels=["reason"])
         for reason, n in sorted(skipped.items()):
