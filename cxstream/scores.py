@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cxstream.vocabulary import MAX_ANSWER, MIN_ANSWER, POSITIVE_ANSWER
+from cxstream.vocabulary import FAVOURABLE_TRUST, MAX_ANSWER, MIN_ANSWER, POSITIVE_ANSWER
 
 #: z for a two-sided 95% interval.
 Z_95 = 1.959963984540054
@@ -96,3 +96,70 @@ def sum_counts(cells: Iterable[AnswerCounts]) -> AnswerCounts:
     for cell in cells:
         total = total + cell
     return total
+
+
+# --- the current A-11 form (FY2024 on) ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TrustCounts:
+    """How many trust answers of each value one cell has, on one scale: thumbs answers are 0 (down)
+    and 1 (up), five-point answers 1..5; ``counts[v]`` is the number of answers ``v`` (0..5).
+
+    Each scale is counted on its own: a thumbs up and a 5 are both favourable, but they are never
+    added into one mean."""
+
+    counts: tuple[int, int, int, int, int, int] = (0, 0, 0, 0, 0, 0)
+
+    def add(self, value: int) -> TrustCounts:
+        if not 0 <= value <= 5:
+            raise ValueError(f"trust answer {value} is outside 0..5")
+        tally = list(self.counts)
+        tally[value] += 1
+        return TrustCounts(tuple(tally))  # type: ignore[arg-type]
+
+    def __add__(self, other: TrustCounts) -> TrustCounts:
+        return TrustCounts(tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)))  # type: ignore[arg-type]
+
+    @property
+    def responses(self) -> int:
+        return sum(self.counts)
+
+    def favourable(self, scale: str) -> int:
+        """Thumbs up, or 4-5 on the five-point scale."""
+        return sum(self.counts[v] for v in FAVOURABLE_TRUST[scale])
+
+    def pct_favourable(self, scale: str) -> float:
+        """100 × favourable / responses; 0.0 with no responses."""
+        n = self.responses
+        return 0.0 if n == 0 else 100.0 * self.favourable(scale) / n
+
+    def as_answer_counts(self, scale: str) -> AnswerCounts:
+        """The same answers where 4-5 means favourable (for the rolling alert rule, which reads
+        pct_positive): thumbs down as 1, thumbs up as 5; five-point answers as they are."""
+        if scale == "thumbs":
+            return AnswerCounts(self.counts[0], 0, 0, 0, self.counts[1])
+        return AnswerCounts(*self.counts[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class DriverCounts:
+    """One driver in one cell: respondents offered it, and how many chose it under "went well" and
+    under "didn't go so well". Percentages are over ``offered``: a driver not offered is not a zero."""
+
+    offered: int = 0
+    went_well: int = 0
+    did_not_go_well: int = 0
+
+    def __add__(self, other: DriverCounts) -> DriverCounts:
+        return DriverCounts(self.offered + other.offered, self.went_well + other.went_well,
+                            self.did_not_go_well + other.did_not_go_well)
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return (self.offered, self.went_well, self.did_not_go_well)
+
+    @property
+    def pct_went_well(self) -> float:
+        return 0.0 if self.offered == 0 else 100.0 * self.went_well / self.offered
+
+    @property
+    def pct_did_not_go_well(self) -> float:
+        return 0.0 if self.offered == 0 else 100.0 * self.did_not_go_well / self.offered

@@ -78,6 +78,9 @@ TOPIC_DEADLETTER: Final[str] = "cx.deadletter.v1"
 
 #: The project's storage feed: one accepted feedback per feedback_id, with its attribution.
 TOPIC_FEEDBACK_ENRICHED: Final[str] = "cx.feedback.enriched.v1"
+#: Live window results of the current A-11 form: the trust question per scale, and each driver.
+TOPIC_TRUST_SCORES: Final[str] = "cx.trust_scores.v1"
+TOPIC_DRIVER_SCORES: Final[str] = "cx.driver_scores.v1"
 
 #: Every topic the pipeline reads or writes (the contract's and the storage feed);
 #: the two input topics must be co-partitioned.
@@ -88,5 +91,7 @@ CONTRACT_TOPICS: Final[tuple[str, ...]] = (
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
     TOPIC_FEEDBACK_ENRICHED,
+    TOPIC_TRUST_SCORES,
+    TOPIC_DRIVER_SCORES,
 )
 INPUT_TOPICS: Final[tuple[str, ...]] = (TOPIC_TOUCHPOINTS, TOPIC_FEEDBACK)

@@ -139,6 +139,48 @@ class DomainScore(ContractRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class TrustScore(ContractRecord):
+    """The latest state of one window's trust question (current A-11 form) on one scale."""
+
+    avro_name: ClassVar[str] = "TrustScore"
+    window_start: int
+    window_seconds: int
+    agency: str
+    service: str
+    channel: str
+    trust_scale: str
+    responses: int
+    favourable: int
+    count_0: int
+    count_1: int
+    count_2: int
+    count_3: int
+    count_4: int
+    count_5: int
+    pct_favourable: float
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class DriverScore(ContractRecord):
+    """The latest state of one window's counts for one driver (current A-11 form)."""
+
+    avro_name: ClassVar[str] = "DriverScore"
+    window_start: int
+    window_seconds: int
+    agency: str
+    service: str
+    channel: str
+    driver: str
+    offered: int
+    went_well: int
+    did_not_go_well: int
+    pct_went_well: float
+    pct_did_not_go_well: float
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class Alert(ContractRecord):
     """A rolling score crossed its threshold (firing) or recovered (resolved)."""
 
@@ -194,5 +236,6 @@ def touchpoint_key(touchpoint: Touchpoint) -> bytes:
 
 #: Every record type by its Avro record name (the ``name`` of its .avsc).
 RECORD_TYPES: Final[dict[str, type[ContractRecord]]] = {
-    cls.avro_name: cls for cls in (Touchpoint, Feedback, DomainScore, Alert, DeadLetter, EnrichedFeedback)
+    cls.avro_name: cls
+    for cls in (Touchpoint, Feedback, DomainScore, Alert, DeadLetter, EnrichedFeedback, TrustScore, DriverScore)
 }

@@ -29,6 +29,8 @@ SCHEMA_FILES: dict[str, str] = {
     "Alert": "alert.avsc",
     "DeadLetter": "dead_letter.avsc",
     "EnrichedFeedback": "enriched_feedback.avsc",
+    "TrustScore": "trust_score.avsc",
+    "DriverScore": "driver_score.avsc",
 }
 NAMESPACE = "gov.cxstream"
 

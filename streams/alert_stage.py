@@ -20,7 +20,7 @@ from cxstream.scores import AnswerCounts
 from cxstream.streams.alerting import AlertRule, AlertState, apply_score, is_newer
 from cxstream.streams.app import Topics
 from cxstream.streams.metrics import METRICS
-from cxstream.streams.scoring import domain_counts_to_json
+from cxstream.streams.scoring import MergedScore, domain_counts_to_json
 from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
 from cxstream.streams.table_views import TableView
 
@@ -45,6 +45,18 @@ def _states_to_json(states: dict[str, AlertState]) -> dict[str, Any]:
 
 def _states_from_json(raw: dict[str, Any]) -> dict[str, AlertState]:
     return {domain: _state_from_json(state) for domain, state in raw.items()}
+
+
+#: Alerts on the current form's trust question are per scale, under these names (beside the domains).
+V2_TRUST_ALERT = "v2_trust_"
+
+
+def alert_measures(merged: MergedScore) -> dict[str, AnswerCounts]:
+    """What a merged window cell gives the rolling alerts: each domain's answers, and each trust
+    scale's answers in a form where 4-5 means favourable (thumbs down as 1, thumbs up as 5), so
+    the same rule (pct_positive below the threshold with min-n responses) judges them."""
+    return {**merged.counts, **{V2_TRUST_ALERT + scale: trust.as_answer_counts(scale)
+                                for scale, trust in merged.trust.items()}}
 
 
 def alert_input(window_start: int, agency: str, service: str, channel: str, version: int,

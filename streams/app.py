@@ -22,9 +22,11 @@ from cxstream.vocabulary import (
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
     TOPIC_FEEDBACK,
+    TOPIC_DRIVER_SCORES,
     TOPIC_FEEDBACK_ENRICHED,
     TOPIC_SCORES,
     TOPIC_TOUCHPOINTS,
+    TOPIC_TRUST_SCORES,
 )
 
 
@@ -42,6 +44,8 @@ class Topics:
     confirms: Any  # markers sent through the producer buffer to confirm it has drained (internal, never read)
     enriched: Any  # the storage feed: accepted feedback, one per feedback_id
     scores: Any
+    trust_scores: Any  # the current A-11 form: the trust question per scale
+    driver_scores: Any  # the current A-11 form: each driver
     alerts: Any
     deadletters: Any
     partitions: int
@@ -132,6 +136,8 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         confirms=internal("confirms"),
         enriched=external(TOPIC_FEEDBACK_ENRICHED),
         scores=external(TOPIC_SCORES),
+        trust_scores=external(TOPIC_TRUST_SCORES),
+        driver_scores=external(TOPIC_DRIVER_SCORES),
         alerts=external(TOPIC_ALERTS),
         deadletters=external(TOPIC_DEADLETTER),
         partitions=n,

@@ -209,6 +209,7 @@ class JoinStage(Stage):
             feedback_id=result.feedback_id, touchpoint_id=payload.get("touchpoint_id"),
             submitted_at=payload["submitted_at"], agency=a.agency, service=a.service, channel=a.channel,
             matched=result.matched, answers=payload["answers"], comment=payload.get("comment"),
+            a11_v2=payload.get("a11_v2"),
         )
         await self.topics.joined.send(key=result.feedback_id.encode(),
                                       value=self.codec.encode("EnrichedFeedback", enriched.to_avro()),

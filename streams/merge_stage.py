@@ -15,8 +15,8 @@ from typing import Any
 
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
-from cxstream.schemas.records import DomainScore
-from cxstream.streams.alert_stage import alert_input
+from cxstream.schemas.records import DomainScore, DriverScore, TrustScore
+from cxstream.streams.alert_stage import alert_input, alert_measures
 from cxstream.streams.app import Topics
 from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
@@ -24,10 +24,16 @@ from cxstream.streams.partition_keys import partition_keys
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.score_stage import LATE_MARGIN_MS, scoring_horizon_ms
 from cxstream.streams.scoring import (
+    DRIVER_MEASURE,
+    TRUST_MEASURE,
+    MergedScore,
     Partial,
     changed_domains,
     domain_counts_from_json,
     domain_counts_to_json,
+    form_counts_from_json,
+    form_counts_to_json,
+    measures,
     merge_partials,
     newer_partial,
 )
@@ -39,12 +45,22 @@ MERGE_TABLE = "merge-cellsets"
 RETIRED_MERGE_TABLE = "merge-windows"
 
 
+def _partial(partition: int, version: int, counts: Any, form: Any) -> Partial:
+    trust, drivers = form_counts_from_json(form)
+    return Partial(partition, version, domain_counts_from_json(counts), trust, drivers)
+
+
 def _partials_from_json(raw: dict[str, list[Any]]) -> dict[int, Partial]:
-    return {int(p): Partial(int(p), v[0], domain_counts_from_json(v[1])) for p, v in raw.items()}
+    # {partition: [version, counts per domain, current-form counts (only where there are some)]}
+    return {int(p): _partial(int(p), v[0], v[1], v[2] if len(v) > 2 else None) for p, v in raw.items()}
 
 
 def _partials_to_json(partials: dict[int, Partial]) -> dict[str, list[Any]]:
-    return {str(p): [x.version, domain_counts_to_json(x.counts)] for p, x in partials.items()}
+    out: dict[str, list[Any]] = {}
+    for p, x in partials.items():
+        form = form_counts_to_json(x.trust, x.drivers)
+        out[str(p)] = [x.version, domain_counts_to_json(x.counts)] + ([] if form is None else [form])
+    return out
 
 
 def score_key(window_cell: str, domain: str) -> str:
@@ -82,7 +98,7 @@ class MergeStage(Stage):
             return
         window = message.key.decode()
         incoming = json.loads(message.value)
-        partial = Partial(incoming["partition"], incoming["version"], domain_counts_from_json(incoming["counts"]))
+        partial = _partial(incoming["partition"], incoming["version"], incoming["counts"], incoming.get("form"))
         stored = _partials_from_json(self.table.get(window) or {})
         known = stored.get(partial.partition)
         if newer_partial(known, partial):
@@ -108,33 +124,65 @@ class MergeStage(Stage):
     async def _flush(self, partition: int) -> None:
         n = self.topics.partitions
         keys = self.dirty.take(partition, lambda: [
-            score_key(k, domain)
+            score_key(k, measure)
             for k in partition_keys(self.table, partition, lambda k: home_partition(k.encode(), n))
-            for domain in merge_partials(_partials_from_json(self.table.get(k) or {})).counts
+            for measure in measures(merge_partials(_partials_from_json(self.table.get(k) or {})))
         ])
         merged_cells: dict[str, Any] = {}
         for key in sorted(keys):
-            window_start, agency, service, channel, domain = json.loads(key)
+            window_start, agency, service, channel, measure = json.loads(key)
             window = json.dumps([window_start, agency, service, channel])
             if window not in merged_cells:
                 stored = self.table.get(window)
                 merged_cells[window] = merge_partials(_partials_from_json(stored)) if stored else None
             merged = merged_cells[window]
-            if merged is None or domain not in merged.counts:
-                continue
-            counts = merged.counts[domain]
-            score = DomainScore(
-                window_start=window_start, window_seconds=WINDOW_SECONDS, agency=agency, service=service,
-                channel=channel, domain=domain, responses=counts.responses, count_1=counts.count_1,
-                count_2=counts.count_2, count_3=counts.count_3, count_4=counts.count_4, count_5=counts.count_5,
-                mean=counts.mean, pct_positive=counts.pct_positive, version=merged.version,
-            )
-            await self.topics.scores.send(key=key.encode(), value=self.codec.encode("DomainScore", score.to_avro()))
-            METRICS.scores_emitted += 1
-        # One alert input per window cell, with every domain (the alert stage skips what it has).
+            if merged is not None:
+                await self._publish(window_start, agency, service, channel, measure, merged)
+        # One alert input per window cell, with every measure (the alert stage skips what it has).
         for window, merged in merged_cells.items():
             if merged is None:
                 continue
             window_start, agency, service, channel = json.loads(window)
-            alert_key, alert_value = alert_input(window_start, agency, service, channel, merged.version, merged.counts)
+            alert_key, alert_value = alert_input(window_start, agency, service, channel, merged.version,
+                                                 alert_measures(merged))
             await self.topics.alert_input.send(key=alert_key, value=alert_value)
+
+    async def _publish(self, window_start: int, agency: str, service: str, channel: str, measure: str,
+                       merged: MergedScore) -> None:
+        """The score of one measure of a merged window cell, to its topic; nothing if the cell has
+        no such measure (any more)."""
+        cell: dict[str, Any] = {"window_start": window_start, "window_seconds": WINDOW_SECONDS, "agency": agency,
+                "service": service, "channel": channel, "version": merged.version}
+        if measure.startswith(TRUST_MEASURE):
+            scale = measure.removeprefix(TRUST_MEASURE)
+            trust = merged.trust.get(scale)
+            if trust is None:
+                return
+            c = trust.counts
+            record: Any = TrustScore(
+                **cell, trust_scale=scale, responses=trust.responses, favourable=trust.favourable(scale),
+                count_0=c[0], count_1=c[1], count_2=c[2], count_3=c[3], count_4=c[4], count_5=c[5],
+                pct_favourable=trust.pct_favourable(scale))
+            topic, name = self.topics.trust_scores, "TrustScore"
+        elif measure.startswith(DRIVER_MEASURE):
+            driver = measure.removeprefix(DRIVER_MEASURE)
+            counts = merged.drivers.get(driver)
+            if counts is None:
+                return
+            record = DriverScore(
+                **cell, driver=driver, offered=counts.offered, went_well=counts.went_well,
+                did_not_go_well=counts.did_not_go_well, pct_went_well=counts.pct_went_well,
+                pct_did_not_go_well=counts.pct_did_not_go_well)
+            topic, name = self.topics.driver_scores, "DriverScore"
+        else:
+            answers = merged.counts.get(measure)
+            if answers is None:
+                return
+            record = DomainScore(
+                **cell, domain=measure, responses=answers.responses, count_1=answers.count_1,
+                count_2=answers.count_2, count_3=answers.count_3, count_4=answers.count_4, count_5=answers.count_5,
+                mean=answers.mean, pct_positive=answers.pct_positive)
+            topic, name = self.topics.scores, "DomainScore"
+        key = json.dumps([window_start, agency, service, channel, measure.split(":", 1)[-1]]).encode()
+        await topic.send(key=key, value=self.codec.encode(name, record.to_avro()))
+        METRICS.scores_emitted += 1

@@ -25,7 +25,15 @@ from cxstream.streams.flushing import SWEEP_EVERY_TICKS, DirtyKeys
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.partition_keys import delete_stale, partition_keys
 from cxstream.streams.partitioning import home_partition
-from cxstream.streams.scoring import CellKey, CellState, apply_answers, domain_counts_from_json, domain_counts_to_json
+from cxstream.streams.scoring import (
+    CellKey,
+    CellState,
+    apply_answers,
+    domain_counts_from_json,
+    domain_counts_to_json,
+    form_counts_from_json,
+    form_counts_to_json,
+)
 from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
 from cxstream.streams.table_views import TableView
 from cxstream.streams.windows import window_start_ms
@@ -72,11 +80,15 @@ def _first_seen_from_json(raw: list[Any]) -> FirstSeen:
 
 
 def _cell_to_json(state: CellState) -> list[Any]:
-    return [state.applied_offset, domain_counts_to_json(state.counts)]
+    value = [state.applied_offset, domain_counts_to_json(state.counts)]
+    form = form_counts_to_json(state.trust, state.drivers)
+    return value if form is None else [*value, form]
 
 
 def _cell_from_json(raw: list[Any]) -> CellState:
-    return CellState(domain_counts_from_json(raw[1]), raw[0])
+    # [applied offset, counts per domain] and, for cells with current-form answers, their counts.
+    trust, drivers = form_counts_from_json(raw[2] if len(raw) > 2 else None)
+    return CellState(domain_counts_from_json(raw[1]), raw[0], trust, drivers)
 
 
 class ScoreStage(Stage):
@@ -149,7 +161,7 @@ class ScoreStage(Stage):
             await self.topics.deadletters.send(key=key, value=value)
             return
         text = cell_key_text(CellKey(p, window, feedback.agency, feedback.service, feedback.channel))
-        state = apply_answers(self.cells.get(text), feedback.answers, offset)
+        state = apply_answers(self.cells.get(text), feedback.answers, offset, feedback.a11_v2)
         if state is not None:
             self.cells[text] = state
         self.dirty.mark(p, text)  # also on a skipped replay: its partial may not have gone out
@@ -180,5 +192,8 @@ class ScoreStage(Stage):
             cell = cell_key_from_text(text)
             partial = {"partition": cell.partition, "version": state.version,
                        "counts": domain_counts_to_json(state.counts)}
+            form = form_counts_to_json(state.trust, state.drivers)
+            if form is not None:
+                partial["form"] = form
             await self.topics.partials.send(key=window_key_text(cell).encode(), value=json.dumps(partial).encode())
             METRICS.partials_emitted += 1

@@ -18,7 +18,16 @@ from typing import Any
 
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
+from cxstream.schemas.records import (
+    Alert,
+    DeadLetter,
+    DomainScore,
+    DriverScore,
+    EnrichedFeedback,
+    Feedback,
+    Touchpoint,
+    TrustScore,
+)
 from cxstream.streams.app import Topics
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.stage import Stage
@@ -27,9 +36,11 @@ from cxstream.vocabulary import (
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
     TOPIC_FEEDBACK,
+    TOPIC_DRIVER_SCORES,
     TOPIC_FEEDBACK_ENRICHED,
     TOPIC_SCORES,
     TOPIC_TOUCHPOINTS,
+    TOPIC_TRUST_SCORES,
 )
 
 
@@ -131,6 +142,7 @@ class Pipeline:
             partials=topic(f"{worker}.partials"), ticks=topic(f"{worker}.ticks"),
             alert_input=topic(f"{worker}.alert-input"), confirms=topic(f"{worker}.confirms"),
             enriched=topic(TOPIC_FEEDBACK_ENRICHED), scores=topic(TOPIC_SCORES), alerts=topic(TOPIC_ALERTS),
+            trust_scores=topic(TOPIC_TRUST_SCORES), driver_scores=topic(TOPIC_DRIVER_SCORES),
             deadletters=topic(TOPIC_DEADLETTER), partitions=n)
         self.tables = {}
         self.stages = []
@@ -202,6 +214,22 @@ class Pipeline:
 
     def counts(self) -> dict[tuple[Any, ...], tuple[int, int, int, int, int]]:
         return {k: (s.count_1, s.count_2, s.count_3, s.count_4, s.count_5) for k, s in self.scores().items()}
+
+    def _latest(self, topic: str, kind: Any, measure: str) -> dict[tuple[Any, ...], Any]:
+        latest: dict[tuple[Any, ...], Any] = {}
+        for score in self._decoded(topic, kind):
+            key = (score.window_start, score.agency, score.service, score.channel, getattr(score, measure))
+            if key not in latest or score.version > latest[key].version:
+                latest[key] = score
+        return latest
+
+    def trust_scores(self) -> dict[tuple[Any, ...], TrustScore]:
+        """The latest trust score per (window, agency, service, channel, trust_scale)."""
+        return self._latest(TOPIC_TRUST_SCORES, TrustScore, "trust_scale")
+
+    def driver_scores(self) -> dict[tuple[Any, ...], DriverScore]:
+        """The latest driver counts per (window, agency, service, channel, driver)."""
+        return self._latest(TOPIC_DRIVER_SCORES, DriverScore, "driver")
 
     def enriched(self) -> list[EnrichedFeedback]:
         return self._decoded(TOPIC_FEEDBACK_ENRICHED, EnrichedFeedback)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxstream.schemas.records import Alert, Feedback, Touchpoint
+from cxstream.schemas.records import A11V2, Alert, Feedback, Touchpoint
 from cxstream.streams.partitioning import home_partition
 from cxstream.streams.windows import window_start_ms
 from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
@@ -200,3 +200,45 @@ def test_a_generated_data_set_scores_exactly_its_ground_truth(seed: int) -> None
     pipe.settle()
     assert pipe.counts() == dataset.expected
     assert len({e.feedback_id for e in pipe.enriched()}) == len(pipe.enriched())
+
+
+@pytest.mark.parametrize(("seed", "form"), [(21, "v2"), (22, "mixed"), (23, "mixed")])
+def test_the_current_form_scores_exactly_each_scale_and_driver_on_its_own(seed: int, form: str) -> None:
+    """v2 and mixed traffic (v1 only, v2 only, both in one feedback): domains, trust per scale and
+    drivers each equal the ground truth; thumbs and five-point answers never share a row."""
+    pipe = Pipeline(pipeline_settings(join_wait_seconds=300), Clock(NOW))
+    dataset = generate(seed=seed, agency_prefix="F", touchpoints=300, now_ms=NOW, form=form)
+    for message in dataset.messages:
+        if isinstance(message, Touchpoint):
+            pipe.send_touchpoint(message)
+        else:
+            pipe.send_feedback(message)
+    pipe.settle()
+    assert pipe.counts() == dataset.expected
+    trust = {k: (s.count_0, s.count_1, s.count_2, s.count_3, s.count_4, s.count_5)
+             for k, s in pipe.trust_scores().items()}
+    assert trust == dataset.expected_trust and trust
+    for key, score in pipe.trust_scores().items():
+        scale = key[-1]
+        if scale == "thumbs":
+            assert score.count_2 == score.count_3 == score.count_4 == score.count_5 == 0
+            assert score.favourable == score.count_1
+        else:
+            assert score.count_0 == 0 and score.favourable == score.count_4 + score.count_5
+        assert score.pct_favourable == pytest.approx(100 * score.favourable / score.responses)
+    drivers = {k: (s.offered, s.went_well, s.did_not_go_well) for k, s in pipe.driver_scores().items()}
+    assert drivers == dataset.expected_drivers and drivers
+    stored = {e.feedback_id: e for e in pipe.enriched()}
+    assert set(stored) == set(dataset.accepted)
+    assert all(stored[fid].a11_v2 == fb.a11_v2 for fid, (fb, _) in dataset.accepted.items())
+
+
+def test_a_falling_trust_on_the_current_form_fires_an_alert_per_scale(pipe: Pipeline) -> None:
+    own = {"agency": "VA", "service": "claims", "channel": "website"}
+    v2 = A11V2(0, "thumbs", (), ("ease",), ("effectiveness", "ease"))
+    for i in range(35):
+        pipe.send_feedback(Feedback(f"down-{i}", NOW - 60_000, {}, None, None, a11_v2=v2, **own))
+    pipe.settle()
+    [alert] = pipe.alerts()
+    assert (alert.domain, alert.state, alert.responses, alert.pct_positive) == ("v2_trust_thumbs", "firing", 35, 0.0)
+    assert pipe.counts() == {}  # thumbs never become a 1-5 domain score
