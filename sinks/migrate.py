@@ -3,8 +3,10 @@
 ``migrate(client, database)`` creates the database if needed, applies every file not yet in
 ``<database>.schema_migrations`` (name, checksum, applied_at) and returns the names it applied.
 ClickHouse has no transactions and no locks, so safety comes from the files themselves: every
-statement is idempotent (``CREATE ... IF NOT EXISTS``), which makes a second run, a run after a
-crash half-way through a file, and two processes migrating at once all harmless. Two processes may
+statement is idempotent (``CREATE ... IF NOT EXISTS``, ``DROP ... IF EXISTS``, and an
+``ALTER TABLE ... ADD COLUMN`` of one column, whose "already exists" answer counts as done since
+18.16 has no ``ADD COLUMN IF NOT EXISTS``), which makes a second run, a run after a crash half-way
+through a file, and two processes migrating at once all harmless. Two processes may
 both apply and record the same file; the record table is a ReplacingMergeTree by name and is read
 grouped by name. A file whose checksum differs from the recorded one is an error: applied files
 are never edited, a change is a new file.
@@ -135,7 +137,7 @@ def migrate(
                 )
             continue
         for statement in migration.statements(database):
-            _execute(client, statement, f"apply {migration.name}")
+            _execute(client, statement, f"apply {migration.name}", done_already=_column_exists(statement))
         client.execute(
             f"INSERT INTO {database}.schema_migrations (name, checksum, applied_at) VALUES",
             [(migration.name, migration.checksum, int(time.time()))],
@@ -164,8 +166,20 @@ def _store_min_responses(client: SqlClient, database: str, wanted: int | None) -
     log.info("migration.view_setting", database=database, name=MIN_RESPONSES, value=wanted)
 
 
-def _execute(client: SqlClient, statement: str, doing: str) -> None:
+#: "Cannot add column: column with this name already exists": 44 on 18.16, 15 (DUPLICATE_COLUMN) since.
+_DUPLICATE_COLUMN = frozenset({15, 44})
+_ADD_COLUMN = re.compile(r"^\s*ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s+(?!IF\b)\S+[^,]*$", re.IGNORECASE | re.DOTALL)
+
+
+def _column_exists(statement: str) -> frozenset[int]:
+    """The error codes that mean ``statement`` was applied before: an ADD COLUMN of one column."""
+    return _DUPLICATE_COLUMN if _ADD_COLUMN.match(statement) else frozenset()
+
+
+def _execute(client: SqlClient, statement: str, doing: str, done_already: frozenset[int] = frozenset()) -> None:
     try:
         client.execute(statement)
     except ServerException as exc:
+        if exc.code in done_already:
+            return
         raise MigrationError(f"could not {doing}: {server_message(exc)}\n  statement: {statement[:200]}") from None

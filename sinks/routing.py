@@ -1,6 +1,6 @@
 """Which Kafka record becomes which ClickHouse row: pure functions, no broker, no server.
 
-The sink reads five topics. Touchpoints come straight from the channels, so they are decoded and
+The sink reads seven topics. Touchpoints come straight from the channels, so they are decoded and
 validated like the join does; a record the join dead-letters is skipped here (it is already in
 the dead letters, once). The four others are written by the worker itself and always decode;
 one that does not is a bug and is reported, not stored.
@@ -16,15 +16,17 @@ from typing import Any, Protocol
 
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import DecodeError, ValidationError
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback
+from cxstream.schemas.records import Alert, DeadLetter, DomainScore, DriverScore, EnrichedFeedback, TrustScore
 from cxstream.schemas.validation import check_touchpoint
 from cxstream.sinks import tables
 from cxstream.vocabulary import (
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
+    TOPIC_DRIVER_SCORES,
     TOPIC_FEEDBACK_ENRICHED,
     TOPIC_SCORES,
     TOPIC_TOUCHPOINTS,
+    TOPIC_TRUST_SCORES,
 )
 
 #: The topics the sink reads (before the topic prefix) and the store table each one fills.
@@ -34,6 +36,8 @@ SINK_TABLES = {
     TOPIC_SCORES: tables.SCORES,
     TOPIC_DEADLETTER: tables.DEAD_LETTERS,
     TOPIC_ALERTS: tables.ALERTS,
+    TOPIC_TRUST_SCORES: tables.TRUST_SCORES,
+    TOPIC_DRIVER_SCORES: tables.DRIVER_SCORES,
 }
 
 
@@ -92,6 +96,10 @@ def _row(topic: str, record: KafkaRecord, codec: Codec, now_ms: int, batch: Batc
             return tables.score_row(codec.decode_record(record.value, DomainScore))
         if topic == TOPIC_ALERTS:
             return tables.alert_row(codec.decode_record(record.value, Alert), version=_version(record))
+        if topic == TOPIC_TRUST_SCORES:
+            return tables.trust_score_row(codec.decode_record(record.value, TrustScore))
+        if topic == TOPIC_DRIVER_SCORES:
+            return tables.driver_score_row(codec.decode_record(record.value, DriverScore))
         return tables.dead_letter_row(codec.decode_record(record.value, DeadLetter))
     except (DecodeError, ValidationError):
         # Touchpoints: the join dead-letters them. Worker topics: counted and logged by the sink.

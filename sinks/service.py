@@ -6,7 +6,7 @@ partitions of the topics it reads are shared among all workers like the stages' 
 unreachable ClickHouse never stalls the streaming stages (Faust feeds every agent from one
 fetcher; a blocked agent would block them all).
 
-Batching: every INSERT writes at least one part (a directory of ~50 files) per month partition it
+Batching: every INSERT writes at least one part (a directory of 30-60 files) per month partition it
 touches, merged-away parts stay on disk for the server's ``old_parts_lifetime``, and a restart
 loads every part directory before it answers. Writing on every poll (tens of inserts a second
 under steady traffic) filled a server with thousands of part directories. So the sink holds what

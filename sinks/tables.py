@@ -11,16 +11,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Touchpoint
+from cxstream.schemas.records import (
+    A11V2,
+    Alert,
+    DeadLetter,
+    DomainScore,
+    DriverScore,
+    EnrichedFeedback,
+    Touchpoint,
+    TrustScore,
+)
 from cxstream.sinks.connection import SqlClient
 from cxstream.sinks.migrate import check_database_name
-from cxstream.vocabulary import DOMAINS
+from cxstream.vocabulary import DOMAINS, DRIVERS
 
 TOUCHPOINTS: Final = "touchpoints_store"
 FEEDBACK: Final = "feedback_store"
 SCORES: Final = "domain_scores_store"
 DEAD_LETTERS: Final = "dead_letters_store"
 ALERTS: Final = "alerts_store"
+TRUST_SCORES: Final = "trust_scores_store"
+DRIVER_SCORES: Final = "driver_scores_store"
+
+#: The current A-11 form's columns of feedback_store (migration 0005), in the row's order.
+A11_V2_COLUMNS: Final[tuple[str, ...]] = (
+    "question_1", "trust_scale", "transaction_point",
+    *(f"positive_{d}" for d in DRIVERS), *(f"negative_{d}" for d in DRIVERS),
+)
 
 #: Columns of each store table, in the order of the row tuples below.
 COLUMNS: Final[dict[str, tuple[str, ...]]] = {
@@ -30,7 +47,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     ),
     FEEDBACK: (
         "feedback_id", "touchpoint_id", "submitted_at", "submitted_at_ms", "agency", "service", "channel",
-        "matched", *DOMAINS, "comment", "_version",
+        "matched", *DOMAINS, "comment", "_version", *A11_V2_COLUMNS,
     ),
     SCORES: (
         "window_start", "window_seconds", "agency", "service", "channel", "domain", "responses",
@@ -42,6 +59,14 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     ALERTS: (
         "agency", "service", "domain", "state", "window_end", "window_end_ms", "raised_at", "raised_at_ms",
         "pct_positive", "responses", "threshold", "min_responses", "_version",
+    ),
+    TRUST_SCORES: (
+        "window_start", "window_seconds", "agency", "service", "channel", "trust_scale", "responses", "favourable",
+        "count_0", "count_1", "count_2", "count_3", "count_4", "count_5", "pct_favourable", "version",
+    ),
+    DRIVER_SCORES: (
+        "window_start", "window_seconds", "agency", "service", "channel", "driver", "offered", "went_well",
+        "did_not_go_well", "pct_went_well", "pct_did_not_go_well", "version",
     ),
 }
 
@@ -65,7 +90,23 @@ def feedback_row(fb: EnrichedFeedback, version: int) -> tuple[Any, ...]:
     answers = tuple(fb.answers.get(domain) for domain in DOMAINS)
     return (
         fb.feedback_id, fb.touchpoint_id, fb.submitted_at // 1000, fb.submitted_at, fb.agency, fb.service,
-        fb.channel, int(fb.matched), *answers, fb.comment, version,
+        fb.channel, int(fb.matched), *answers, fb.comment, version, *a11_v2_values(fb.a11_v2),
+    )
+
+
+def driver_flag(driver: str, chosen: tuple[str, ...], offered: tuple[str, ...]) -> int | None:
+    """1 chosen, 0 offered and not chosen, None not offered: the government's response-file values."""
+    return None if driver not in offered else int(driver in chosen)
+
+
+def a11_v2_values(answers: A11V2 | None) -> tuple[Any, ...]:
+    """The A11_V2_COLUMNS of one feedback: all None without current-form answers."""
+    if answers is None:
+        return (None,) * len(A11_V2_COLUMNS)
+    return (
+        answers.trust, answers.trust_scale, answers.transaction_point,
+        *(driver_flag(d, answers.went_well, answers.offered) for d in DRIVERS),
+        *(driver_flag(d, answers.did_not_go_well, answers.offered) for d in DRIVERS),
     )
 
 
@@ -75,6 +116,24 @@ def score_row(score: DomainScore) -> tuple[Any, ...]:
         score.window_start // 1000, score.window_seconds, score.agency, score.service, score.channel,
         score.domain, score.responses, score.count_1, score.count_2, score.count_3, score.count_4,
         score.count_5, score.mean, score.pct_positive, score.version,
+    )
+
+
+def trust_score_row(score: TrustScore) -> tuple[Any, ...]:
+    """A trust_scores_store row; the cell's version orders its states."""
+    return (
+        score.window_start // 1000, score.window_seconds, score.agency, score.service, score.channel,
+        score.trust_scale, score.responses, score.favourable, score.count_0, score.count_1, score.count_2,
+        score.count_3, score.count_4, score.count_5, score.pct_favourable, score.version,
+    )
+
+
+def driver_score_row(score: DriverScore) -> tuple[Any, ...]:
+    """A driver_scores_store row; the cell's version orders its states."""
+    return (
+        score.window_start // 1000, score.window_seconds, score.agency, score.service, score.channel,
+        score.driver, score.offered, score.went_well, score.did_not_go_well, score.pct_went_well,
+        score.pct_did_not_go_well, score.version,
     )
 
 

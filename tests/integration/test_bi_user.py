@@ -16,7 +16,15 @@ from clickhouse_driver import Client
 from clickhouse_driver.errors import ServerException
 
 from cxstream.config import Settings
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Touchpoint
+from cxstream.schemas.records import (
+    Alert,
+    DeadLetter,
+    DomainScore,
+    DriverScore,
+    EnrichedFeedback,
+    Touchpoint,
+    TrustScore,
+)
 from cxstream.sinks import tables
 from cxstream.sinks.migrate import migrate
 from cxstream.stack import StackStatus
@@ -30,6 +38,9 @@ DATABASE_ACCESS_DENIED = 291
 VIEWS = [
     "touchpoints", "feedback", "domain_scores", "dead_letters", "alerts", "open_alerts",
     *(f"domain_scores_{span}{suffix}" for span in ("5m", "15m", "1h", "24h") for suffix in ("", "_all_channels")),
+    "trust_scores", "driver_scores",
+    *(f"{kind}_scores_{span}{suffix}" for kind in ("trust", "driver") for span in ("15m", "1h", "24h")
+      for suffix in ("", "_all_channels")),
 ]
 
 
@@ -51,6 +62,10 @@ def _marked_rows(admin: Client, db: str) -> None:
         MARK, 0, 0, None, "invalid", "test", now, b"x"))])
     tables.insert(admin, db, tables.ALERTS, [tables.alert_row(Alert(
         MARK, "claims", "trust", "firing", 0.0, 40, 60.0, 30, window + 60_000, now), version=1)])
+    tables.insert(admin, db, tables.TRUST_SCORES, [tables.trust_score_row(TrustScore(
+        window, 60, MARK, "claims", "phone", "thumbs", 1, 1, 0, 1, 0, 0, 0, 0, 100.0, 1))])
+    tables.insert(admin, db, tables.DRIVER_SCORES, [tables.driver_score_row(DriverScore(
+        window, 60, MARK, "claims", "phone", "ease", 1, 1, 0, 100.0, 0.0, 1))])
 
 
 #: The column of each view that carries MARK.

@@ -16,10 +16,14 @@ from cxstream.sinks.migrate import Migration, applied_migrations, load_migration
 from cxstream.stack import StackStatus
 from tests.support.clickhouse import BACKENDS, LOCAL, Backend, local_client, open_backend, unique_database
 
-STORE_TABLES = {"touchpoints_store", "feedback_store", "domain_scores_store", "dead_letters_store", "alerts_store"}
+STORE_TABLES = {"touchpoints_store", "feedback_store", "domain_scores_store", "dead_letters_store", "alerts_store",
+                "trust_scores_store", "driver_scores_store"}
 VIEWS = {
     "touchpoints", "feedback", "domain_scores", "dead_letters", "alerts", "open_alerts",
     *(f"domain_scores_{span}{suffix}" for span in ("5m", "15m", "1h", "24h") for suffix in ("", "_all_channels")),
+    "trust_scores", "driver_scores",
+    *(f"{kind}_scores_{span}{suffix}" for kind in ("trust", "driver") for span in ("15m", "1h", "24h")
+      for suffix in ("", "_all_channels")),
 }
 
 
@@ -52,6 +56,21 @@ def test_migrate_creates_the_tables_and_views_then_a_second_run_applies_nothing(
     assert set(applied_migrations(backend.client, backend.database)) == set(names)
     for view in VIEWS:  # every view compiles on this server version
         assert backend.rows(f"SELECT count() FROM {{db}}.{view}") == [(0,)]
+
+
+def test_a_run_cut_off_half_way_through_adding_columns_completes_on_the_next(backend: Backend) -> None:
+    """18.16 has no ADD COLUMN IF NOT EXISTS: a column added before a crash is 'already exists' the
+    second time, which the migration treats as done."""
+    migrations = load_migrations()
+    before_v2 = [m for m in migrations if m.name < "0005"]
+    migrate(backend.client, backend.database, migrations=before_v2)
+    backend.rows("ALTER TABLE {db}.feedback_store ADD COLUMN question_1 Nullable(UInt8)")  # the crashed run's work
+
+    assert migrate(backend.client, backend.database) == [m.name for m in migrations if m.name >= "0005"]
+    columns = {name for (name,) in backend.rows(
+        "SELECT name FROM system.columns WHERE database = %(db)s AND table = 'feedback_store'",
+        {"db": backend.database})}
+    assert {"question_1", "trust_scale", "positive_other", "negative_effectiveness"} <= columns
 
 
 def test_an_applied_migration_whose_file_changed_is_an_error(backend: Backend) -> None:

@@ -318,7 +318,8 @@ def test_views_are_unchanged_when_the_store_tables_finally_merge(backend: Backen
     after = {view: sorted(map(repr, backend.rows(f"SELECT * FROM {{db}}.{view}"))) for view in views}
     assert after == before
     view_of = {tables.TOUCHPOINTS: "touchpoints", tables.FEEDBACK: "feedback", tables.SCORES: "domain_scores",
-               tables.DEAD_LETTERS: "dead_letters", tables.ALERTS: "alerts"}
+               tables.DEAD_LETTERS: "dead_letters", tables.ALERTS: "alerts", tables.TRUST_SCORES: "trust_scores",
+               tables.DRIVER_SCORES: "driver_scores"}
     assert set(view_of) == set(tables.COLUMNS), "a store table without its view here: add it"
     for table, view in view_of.items():
         [(count,)] = backend.rows(f"SELECT count() FROM {{db}}.{view}")
