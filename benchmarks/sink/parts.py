@@ -1,6 +1,6 @@
 """ClickHouse parts under `make demo` traffic: parts, part directories, disk, and the restart time.
 
-Every INSERT into a MergeTree table writes at least one part (a directory of ~50 files) per
+Every INSERT into a MergeTree table writes at least one part (a directory of 30-60 files) per
 partition it touches; merged-away parts stay on disk for ``old_parts_lifetime``, and a restart
 loads every directory before the server answers. This measures what the sink's insert pattern
 costs a server, on a private stack only (it restarts that stack's ClickHouse):

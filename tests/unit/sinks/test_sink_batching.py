@@ -165,12 +165,13 @@ class FakeWriter:
 
 class FakeConsumer:
     """Returns scripted polls (partitions paused are held back; at most ``max_records``); with
-    nothing to return it waits the poll's timeout (50 ms at most, so a test ends soon) and calls
-    ``idle``."""
+    nothing to return it waits the poll's timeout and calls ``idle``. The wait is on ``clock``
+    when there is one (it moves on by the timeout at once), else real time, 50 ms at most."""
 
     script: list[dict[TopicPartition, list[Rec]]] = []
     events = Events()
     idle: Callable[[], None] = staticmethod(lambda: None)
+    clock: Clock | None = None
 
     def __init__(self, *topics: str, **config: Any) -> None:
         self.paused: set[TopicPartition] = set()
@@ -204,22 +205,27 @@ class FakeConsumer:
             if flat[limit:]:
                 self.script.insert(0, _poll(*flat[limit:]))
             return _poll(*flat[:limit])
-        await asyncio.sleep(min(timeout_ms, 50) / 1000)
+        if self.clock is not None:
+            self.clock.now += timeout_ms / 1000
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(min(timeout_ms, 50) / 1000)
         type(self).idle()
         return {}
 
 
 def _run_sink(monkeypatch: pytest.MonkeyPatch, script: list[dict[TopicPartition, list[Rec]]], writer: FakeWriter,
-              until: Callable[[], bool], **settings: Any) -> ClickHouseSink:
+              until: Callable[[], bool], clock: Clock | None = None, **settings: Any) -> ClickHouseSink:
     """Run a sink on the scripted polls until ``until()`` holds when the consumer is idle (10 s at most)."""
     sink = ClickHouseSink(Settings.load({"sink_retry_max_seconds": 1, **settings}, environ={}),
-                          writer=writer)  # type: ignore[arg-type]
+                          writer=writer, clock=clock or time.monotonic)  # type: ignore[arg-type]
     began = time.monotonic()
 
     def idle() -> None:
         if until() or time.monotonic() - began > 10:
             sink.stop()
 
+    monkeypatch.setattr(FakeConsumer, "clock", clock)
     monkeypatch.setattr(FakeConsumer, "script", script)
     monkeypatch.setattr(FakeConsumer, "events", writer.events)
     monkeypatch.setattr(FakeConsumer, "idle", staticmethod(idle))
@@ -244,12 +250,13 @@ def test_polls_of_a_few_records_become_full_size_inserts(monkeypatch: pytest.Mon
 def test_a_quiet_table_is_written_after_the_flush_interval_in_one_insert(monkeypatch: pytest.MonkeyPatch) -> None:
     events = Events()
     script = [_poll(_dead_letter(0, i)) for i in range(3)]
-    began = time.monotonic()
-    _run_sink(monkeypatch, script, FakeWriter(events), until=lambda: bool(events.writes()),
-              sink_batch_rows=1000, sink_flush_ms=300)
+    clock = Clock()
+    sink = _run_sink(monkeypatch, script, FakeWriter(events), until=lambda: bool(events.writes()), clock=clock,
+                     sink_batch_rows=1000, sink_flush_ms=1500)
     assert [len(rows) for rows in events.writes()] == [3], "three polls, one insert"
-    assert time.monotonic() - began >= 0.3, "written once the oldest record was held sink_flush_ms"
+    assert sink.metrics.last_batch_ms == 1500, "written when the oldest record had been held sink_flush_ms"
     assert ("commit", {TopicPartition(DEAD, 0): 3}) in events.log
+    assert sink.metrics.flushes == {"age": 1}
 
 
 def test_offsets_are_never_committed_past_an_unwritten_record_and_an_outage_loses_nothing(
