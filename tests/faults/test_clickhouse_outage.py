@@ -47,7 +47,8 @@ def test_a_clickhouse_outage_and_a_kill_in_it_lose_nothing_and_memory_stays_boun
     stack: StackStatus, settings: Settings, tmp_path: Path, fault_figures: FaultFigures
 ) -> None:
     prefix = f"C{uuid.uuid4().hex[:6]}"
-    dataset = generate(seed=17, agency_prefix=prefix, touchpoints=400 * scale(), now_ms=int(time.time() * 1000))
+    dataset = generate(seed=17, agency_prefix=prefix, touchpoints=400 * scale(), now_ms=int(time.time() * 1000),
+                       form="mixed")
     fault_figures.events = len(dataset.messages)
     with private_clickhouse(settings, tmp_path / "clickhouse") as server, \
             running_worker(server.settings, tmp_path, join_wait_seconds=300) as run:

@@ -25,7 +25,8 @@ def test_the_same_input_published_twice_counts_once_in_kafka_and_in_clickhouse(
     stack: StackStatus, settings: Settings, tmp_path: Path, fault_figures: FaultFigures
 ) -> None:
     prefix = f"D{uuid.uuid4().hex[:6]}"
-    dataset = generate(seed=41, agency_prefix=prefix, touchpoints=250 * scale(), now_ms=int(time.time() * 1000))
+    dataset = generate(seed=41, agency_prefix=prefix, touchpoints=250 * scale(), now_ms=int(time.time() * 1000),
+                       form="mixed")
     fault_figures.events = 2 * len(dataset.messages)
     fault_figures.faults = "the whole input published twice"
     with running_worker(settings, tmp_path, join_wait_seconds=120) as run:

@@ -47,11 +47,20 @@ def _publish_slowly(run: WorkerRun, dataset: Dataset, seconds: float) -> threadi
 
 
 def _differences(run: WorkerRun, dataset: Dataset, prefix: str) -> list[str]:
-    actual = {k: (s.count_1, s.count_2, s.count_3, s.count_4, s.count_5)
-              for k, s in run.scores().items() if k[1].startswith(prefix)}
-    problems = [f"{key}: expected {want}, got {actual.get(key)}" for key, want in dataset.expected.items()
-                if actual.get(key) != want]
-    problems += [f"{key}: unexpected cell {got}" for key, got in actual.items() if key not in dataset.expected]
+    """The scores topics against the ground truth, cell by cell: domains, and the current form's
+    trust (per scale) and drivers."""
+    domains = {k: (s.count_1, s.count_2, s.count_3, s.count_4, s.count_5)
+               for k, s in run.scores().items() if k[1].startswith(prefix)}
+    trust = {k: (s.count_0, s.count_1, s.count_2, s.count_3, s.count_4, s.count_5)
+             for k, s in run.trust_scores().items() if k[1].startswith(prefix)}
+    drivers = {k: (s.offered, s.went_well, s.did_not_go_well)
+               for k, s in run.driver_scores().items() if k[1].startswith(prefix)}
+    problems = []
+    for name, actual, expected in (("domain", domains, dataset.expected), ("trust", trust, dataset.expected_trust),
+                                   ("driver", drivers, dataset.expected_drivers)):
+        problems += [f"{name} {key}: expected {want}, got {actual.get(key)}" for key, want in expected.items()
+                     if actual.get(key) != want]
+        problems += [f"{name} {key}: unexpected cell {got}" for key, got in actual.items() if key not in expected]
     return problems
 
 
@@ -63,7 +72,9 @@ def test_scores_are_exact_after_repeated_sigkill_and_restart(
     stack: StackStatus, settings: Settings, tmp_path: Path, fault_figures: FaultFigures
 ) -> None:
     prefix = f"K{uuid.uuid4().hex[:6]}"
-    dataset = generate(seed=11, agency_prefix=prefix, touchpoints=600 * scale(), now_ms=int(time.time() * 1000))
+    # Mixed traffic: the 2019-2023 form, the current one (thumbs and five-point), and both in one.
+    dataset = generate(seed=11, agency_prefix=prefix, touchpoints=600 * scale(), now_ms=int(time.time() * 1000),
+                       form="mixed")
     fault_figures.events = len(dataset.messages)
     rng = random.Random(5)
     # A long commit interval leaves many processed-but-uncommitted events at each kill, whose

@@ -35,7 +35,8 @@ def test_scores_are_exact_when_workers_join_and_leave(
 ) -> None:
     prefix = f"R{uuid.uuid4().hex[:6]}"
     rounds = scale()
-    dataset = generate(seed=23, agency_prefix=prefix, touchpoints=600 * rounds, now_ms=int(time.time() * 1000))
+    dataset = generate(seed=23, agency_prefix=prefix, touchpoints=600 * rounds, now_ms=int(time.time() * 1000),
+                       form="mixed")
     fault_figures.events = len(dataset.messages)
     with running_worker(settings, tmp_path, join_wait_seconds=300) as run:
         sender = _publish_slowly(run, dataset, seconds=20 * rounds)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxstream.schemas.records import Feedback, Touchpoint
+from cxstream.schemas.records import A11V2, Feedback, Touchpoint
+from cxstream.vocabulary import DRIVERS
 from tests.support.ground_truth import Dataset
 from tests.support.worker import WorkerRun
 
@@ -17,14 +18,69 @@ def view_scores(run: WorkerRun) -> dict[tuple[Any, ...], tuple[int, ...]]:
     return {tuple(r[:5]): tuple(r[5:]) for r in rows}
 
 
+def view_trust(run: WorkerRun) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    rows = run.query(
+        "SELECT toUInt64(toUnixTimestamp(window_start)) * 1000, agency, service, channel, trust_scale, "
+        "count_0, count_1, count_2, count_3, count_4, count_5 FROM {db}.trust_scores"
+    )
+    return {tuple(r[:5]): tuple(r[5:]) for r in rows}
+
+
+def view_drivers(run: WorkerRun) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    rows = run.query(
+        "SELECT toUInt64(toUnixTimestamp(window_start)) * 1000, agency, service, channel, driver, "
+        "offered, went_well, did_not_go_well FROM {db}.driver_scores"
+    )
+    return {tuple(r[:5]): tuple(r[5:]) for r in rows}
+
+
+def _compare(name: str, actual: dict[Any, Any], expected: dict[Any, Any]) -> list[str]:
+    problems = [f"{name} {k}: expected {v}, got {actual.get(k)}" for k, v in expected.items() if actual.get(k) != v]
+    return problems + [f"{name} {k}: unexpected {v}" for k, v in actual.items() if k not in expected]
+
+
 def view_differences(run: WorkerRun, dataset: Dataset) -> list[str]:
-    """Every cell of cx.domain_scores that differs from the ground truth (empty when exact)."""
+    """Every cell of cx.domain_scores, cx.trust_scores and cx.driver_scores that differs from the
+    ground truth (empty when exact)."""
     try:
-        actual = view_scores(run)
+        return (_compare("domain", view_scores(run), dataset.expected)
+                + _compare("trust", view_trust(run), dataset.expected_trust)
+                + _compare("driver", view_drivers(run), dataset.expected_drivers))
     except Exception as error:  # noqa: BLE001 - the database may not exist yet
         return [f"cannot read yet: {error}"]
-    problems = [f"{k}: expected {v}, got {actual.get(k)}" for k, v in dataset.expected.items() if actual.get(k) != v]
-    return problems + [f"{k}: unexpected {v}" for k, v in actual.items() if k not in dataset.expected]
+
+
+#: The current form's columns of cx.feedback, as docs/CONTRACT.md names them.
+V2_COLUMNS = ("question_1", "trust_scale", "transaction_point", *(f"positive_{d}" for d in DRIVERS),
+              *(f"negative_{d}" for d in DRIVERS))
+
+
+def expected_v2_columns(answers: A11V2 | None) -> tuple[object, ...]:
+    """Written out here, apart from the sink's code: 1 chosen, 0 offered not chosen, None not offered."""
+    if answers is None:
+        return (None,) * len(V2_COLUMNS)
+    positive = tuple((1 if d in answers.went_well else 0) if d in answers.offered else None for d in DRIVERS)
+    negative = tuple((1 if d in answers.did_not_go_well else 0) if d in answers.offered else None for d in DRIVERS)
+    return (answers.trust, answers.trust_scale, answers.transaction_point, *positive, *negative)
+
+
+def feedback_differences(run: WorkerRun, dataset: Dataset) -> list[str]:
+    """Each stored feedback's attribution, v1 answers and current-form columns against the copy of
+    its feedback_id received first."""
+    columns = ", ".join(V2_COLUMNS)
+    rows = run.query(f"SELECT feedback_id, agency, service, channel, satisfaction, trust, quality, ease, efficiency, "
+                     f"equity, helpfulness, {columns} FROM {{db}}.feedback")
+    problems = []
+    for row in rows:
+        fid, cell = row[0], tuple(row[1:4])
+        if fid not in dataset.accepted:
+            continue  # reported as unexpected by stored_differences
+        feedback, want_cell = dataset.accepted[fid]
+        domains = ("satisfaction", "trust", "quality", "ease", "efficiency", "equity", "helpfulness")
+        want = (*want_cell, *(feedback.answers.get(d) for d in domains), *expected_v2_columns(feedback.a11_v2))
+        if (*cell, *row[4:]) != want:
+            problems.append(f"feedback {fid}: expected {want}, got {tuple(row[1:])}")
+    return problems[:30]
 
 
 def expected_feedback_ids(dataset: Dataset) -> set[str]:
@@ -48,4 +104,4 @@ def stored_differences(run: WorkerRun, dataset: Dataset) -> list[str]:
             problems.append(f"{name}: {len(rows) - len(set(rows))} ids shown more than once")
         problems += [f"{name}: missing {i}" for i in sorted(want - set(rows))[:20]]
         problems += [f"{name}: unexpected {i}" for i in sorted(set(rows) - want)[:20]]
-    return problems
+    return problems or feedback_differences(run, dataset)

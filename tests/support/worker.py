@@ -19,16 +19,27 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
-from cxstream.schemas.records import Alert, DeadLetter, DomainScore, EnrichedFeedback, Feedback, Touchpoint
+from cxstream.schemas.records import (
+    Alert,
+    DeadLetter,
+    DomainScore,
+    DriverScore,
+    EnrichedFeedback,
+    Feedback,
+    Touchpoint,
+    TrustScore,
+)
 from cxstream.topics import ensure_topics
 from cxstream.vocabulary import (
     CONTRACT_TOPICS,
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
+    TOPIC_DRIVER_SCORES,
     TOPIC_FEEDBACK,
     TOPIC_FEEDBACK_ENRICHED,
     TOPIC_SCORES,
     TOPIC_TOUCHPOINTS,
+    TOPIC_TRUST_SCORES,
 )
 from tests.support.cleanup import delete_prefixed_topics, drop_database, stop_process
 
@@ -122,6 +133,23 @@ class WorkerRun:
             if key not in latest or score.version > latest[key].version:
                 latest[key] = score
         return latest
+
+    def _latest(self, topic: str, kind: Any, measure: str) -> dict[tuple[Any, ...], Any]:
+        latest: dict[tuple[Any, ...], Any] = {}
+        for message in self.read(topic):
+            score = kind(**self.codec.decode(message.value)[1])
+            key = (score.window_start, score.agency, score.service, score.channel, getattr(score, measure))
+            if key not in latest or score.version > latest[key].version:
+                latest[key] = score
+        return latest
+
+    def trust_scores(self) -> dict[tuple[Any, ...], TrustScore]:
+        """The latest trust score per (window, agency, service, channel, trust_scale)."""
+        return self._latest(TOPIC_TRUST_SCORES, TrustScore, "trust_scale")
+
+    def driver_scores(self) -> dict[tuple[Any, ...], DriverScore]:
+        """The latest driver counts per (window, agency, service, channel, driver)."""
+        return self._latest(TOPIC_DRIVER_SCORES, DriverScore, "driver")
 
     def enriched(self) -> list[EnrichedFeedback]:
         return [EnrichedFeedback(**self.codec.decode(m.value)[1]) for m in self.read(TOPIC_FEEDBACK_ENRICHED)]
