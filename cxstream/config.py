@@ -184,6 +184,10 @@ class Settings:
         1000, "Longest the sink holds a consumed record before writing its table's rows (each insert makes a "
         "ClickHouse part: about one per table per interval)", minimum=1, group="sink",
     )
+    sink_timeout_seconds: int = _setting(
+        60, "Longest the sink waits for ClickHouse to answer one insert before it counts the server unreachable "
+        "and retries (a network that stops answering is noticed after this long)", minimum=1, group="sink",
+    )
     sink_retry_max_seconds: int = _setting(
         30, "Longest pause between the sink's retries while ClickHouse is unreachable", minimum=1, group="sink",
     )

@@ -40,7 +40,8 @@ class ClickHouseWriter:
 
     def _connect(self) -> Client:
         if self._client is None:
-            self._client = clickhouse_client(self.settings, "cxstream-sink", send_receive_timeout=60)
+            self._client = clickhouse_client(self.settings, "cxstream-sink",
+                                             send_receive_timeout=self.settings.sink_timeout_seconds)
         return self._client
 
     def _disconnect(self) -> None:

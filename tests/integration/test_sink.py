@@ -93,7 +93,10 @@ def test_a_clickhouse_outage_loses_nothing_and_the_sink_waits_for_it(
     prefix = f"O{uuid.uuid4().hex[:6]}"
     dataset = generate(seed=9, agency_prefix=prefix, touchpoints=300, now_ms=int(time.time() * 1000))
     with TcpProxy(settings.clickhouse_port) as proxy, \
-            running_worker(settings, tmp_path, join_wait_seconds=60, clickhouse_port=proxy.port) as run:
+            running_worker(settings, tmp_path, join_wait_seconds=60, clickhouse_port=proxy.port,
+                           # A network that stops answering is noticed when an insert times out:
+                           # 5 s here instead of a minute, and retries at most 3 s apart.
+                           sink_timeout_seconds=5, sink_retry_max_seconds=3) as run:
         wait_for(lambda: "sink.started" in run.log_text(), timeout=60, what="the sink to migrate and start")
         proxy.down()
         rss_at_outage = _rss_mib(run)
