@@ -249,6 +249,13 @@ class Settings:
         group="dashboard",
     )
 
+    # --- reports (cxstream report) ------------------------------------------------------------
+    report_trust_question_text: str = _setting(
+        "I trust [agency] to deliver on their mission for the American public.",
+        "The current A-11 form's trust question as the survey asks it, for the v2 export's "
+        "trust_question_text; [agency] is replaced by each row's agency", group="report",
+    )
+
     # --- logs -------------------------------------------------------------------------------
     log_level: str = _setting("info", "Log level", choices=("debug", "info", "warning", "error"), group="logs")
     log_format: str = _setting(

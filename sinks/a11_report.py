@@ -127,16 +127,22 @@ def build_rows(
     ]
 
 
-def query_report(
-    client: SqlClient, database: str, fiscal_year: int, quarter: int, agency: str | None = None
-) -> list[ReportRow]:
-    """The report of one fiscal quarter (optionally one agency) from the views in ``database``."""
-    db = check_database_name(database)
+def quarter_params(fiscal_year: int, quarter: int, agency: str | None) -> tuple[dict[str, Any], str]:
+    """Query parameters of a quarter's [start, end) in UTC and the agency filter, and the SQL
+    condition of that filter ("" for every agency). An empty agency is refused, never read as every one."""
     start, end = quarter_bounds(fiscal_year, quarter)
     if agency is not None and not agency.strip():
         raise ValueError("an agency filter must not be empty (None means every agency)")
     params: dict[str, Any] = {"start": int(start.timestamp()), "end": int(end.timestamp()), "agency": agency or ""}
-    only_agency = "" if agency is None else "AND agency = %(agency)s"
+    return params, "" if agency is None else "AND agency = %(agency)s"
+
+
+def query_served(
+    client: SqlClient, database: str, fiscal_year: int, quarter: int, agency: str | None = None
+) -> dict[Cell, Served]:
+    """Touchpoints that occurred in the quarter, per cell (the report's two volume columns)."""
+    db = check_database_name(database)
+    params, only_agency = quarter_params(fiscal_year, quarter, agency)
     # countIf over a Nullable column whose rows are all NULL is NULL on ClickHouse 18.16 (0 on
     # current releases): every condition is made non-Nullable with ifNull first.
     served_rows = client.execute(
@@ -149,6 +155,19 @@ def query_report(
         """,
         params,
     )
+    return {
+        (a, s, c): Served(int(n), int(offered) if int(said) else None)
+        for a, s, c, n, offered, said in served_rows
+    }
+
+
+def query_report(
+    client: SqlClient, database: str, fiscal_year: int, quarter: int, agency: str | None = None
+) -> list[ReportRow]:
+    """The report of one fiscal quarter (optionally one agency) from the views in ``database``."""
+    db = check_database_name(database)
+    params, only_agency = quarter_params(fiscal_year, quarter, agency)
+    served = query_served(client, db, fiscal_year, quarter, agency)
     answer_counts = ", ".join(
         f"countIf(ifNull({domain} = {answer}, 0))" for domain in DOMAINS for answer in _ANSWERS
     )
@@ -161,10 +180,6 @@ def query_report(
         """,
         params,
     )
-    served = {
-        (a, s, c): Served(int(n), int(offered) if int(said) else None)
-        for a, s, c, n, offered, said in served_rows
-    }
     answered = {}
     width = len(_ANSWERS)
     for a, s, c, respondents, *counts in answered_rows:
