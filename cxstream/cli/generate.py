@@ -11,7 +11,7 @@ import click
 from cxstream.cli.options import with_settings
 from cxstream.config import Settings
 from cxstream.ingest.kinds import input_kinds
-from cxstream.ingest.generate import Incident, TrafficGenerator
+from cxstream.ingest.generate import FORMS, Incident, TrafficGenerator
 from cxstream.kafka_clients import reliable_producer
 from cxstream.ingest.publish import Rejection, _Delivery, _flush_through_interrupts
 from cxstream.schemas.codec import Codec
@@ -28,25 +28,30 @@ PROGRESS_SECONDS = 5.0
               help="Share of touchpoints that get survey feedback.")
 @click.option("--incident", "incidents", multiple=True, metavar="AGENCY/SERVICE/CHANNEL",
               help="Pull scores down in this cell so an alert fires (repeatable).")
+@click.option("--form", type=click.Choice(FORMS), default="v1", show_default=True,
+              help="Survey form of the feedback: v1 (the 2019-2023 seven 1-5 statements, 'answers'), v2 "
+                   "(the current A-11 form, 'a11_v2': trust by thumbs or five-point, driver checklists), "
+                   "or mixed (some of each, a few both).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write touchpoints.jsonl and feedback.jsonl here (ending now) instead of publishing.")
 @with_settings("kafka")
 def generate(settings: Settings, rate: float, duration: float | None, seed: int, feedback_share: float,
-             incidents: tuple[str, ...], out_dir: Path | None) -> None:
+             incidents: tuple[str, ...], form: str, out_dir: Path | None) -> None:
     """Generate seeded touchpoints and feedback for A-11 agencies, with a daily rhythm and incidents.
 
     Some feedback arrives before its touchpoint, some twice, and a few surveys have no touchpoint.
+    The same seed gives the same traffic whatever --form: only the survey answers change.
     """
     parsed = tuple(Incident.parse(text) for text in incidents)
     now_ms = int(time.time() * 1000)
     if out_dir is not None:
         seconds = 600.0 if duration is None else duration
-        gen = TrafficGenerator(seed, rate, now_ms - int(seconds * 1000), feedback_share, parsed)
+        gen = TrafficGenerator(seed, rate, now_ms - int(seconds * 1000), feedback_share, parsed, form)
         counts = _write(gen, now_ms, out_dir)
         click.echo(f"wrote {counts['touchpoints']:,} touchpoints and {counts['feedback']:,} feedback "
                    f"to {out_dir}", err=True)
         return
-    _publish(settings, TrafficGenerator(seed, rate, now_ms, feedback_share, parsed), duration)
+    _publish(settings, TrafficGenerator(seed, rate, now_ms, feedback_share, parsed, form), duration)
 
 
 def _write(gen: TrafficGenerator, until_ms: int, out_dir: Path) -> dict[str, int]:
