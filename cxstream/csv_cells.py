@@ -33,7 +33,9 @@ def cell(value: Any) -> str:
 
 
 def write_rows(out: TextIO, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
-    """A header and rows as CSV (``\\n`` line ends), every field through :func:`cell`."""
-    writer = csv.writer(out, lineterminator="\n")
+    """A header and rows as CSV, every field through :func:`cell`. Lines end with CRLF, as RFC 4180
+    has them: with ``\\n`` endings the csv module leaves a field holding a lone carriage return
+    unquoted, and a reader splits the row there."""
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([cell(name) for name in header])
     writer.writerows([cell(value) for value in row] for row in rows)

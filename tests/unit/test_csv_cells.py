@@ -31,3 +31,10 @@ def test_written_rows_read_back_as_neutralised_text() -> None:
     write_rows(out, ["agency", "n"], [["=cmd|' /C calc'!A0", 3], ['x,"y"', None]])
     assert list(csv.reader(io.StringIO(out.getvalue()))) == [
         ["agency", "n"], ["'=cmd|' /C calc'!A0", "3"], ['x,"y"', ""]]
+
+
+def test_a_carriage_return_inside_a_field_stays_inside_its_row() -> None:
+    out = io.StringIO(newline="")
+    write_rows(out, ["agency", "service"], [["VA", "claims\rand more"], ["IRS", "line\nbreak"]])
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert rows == [["agency", "service"], ["VA", "claims\rand more"], ["IRS", "line\nbreak"]]
