@@ -13,7 +13,7 @@ from cxstream.stack import StackStatus
 from tests.faults.checks import expect_no_differences
 from tests.faults.conftest import FaultFigures, scale
 from tests.support.ground_truth import generate
-from tests.support.stored import stored_differences
+from tests.support.stored import export_differences, stored_differences
 from tests.support.worker import running_worker, wait_for
 
 from .test_worker_kill import _differences, _exact, _publish_slowly
@@ -40,4 +40,6 @@ def test_the_same_input_published_twice_counts_once_in_kafka_and_in_clickhouse(
                               what="exact scores after the second copy")
         expect_no_differences(fault_figures, lambda: stored_differences(run, dataset), timeout=120,
                               what="ClickHouse to equal the input")
+        expect_no_differences(fault_figures, lambda: export_differences(run, dataset, tmp_path), timeout=30,
+                              what="the current form's quarterly export to equal the input, byte for byte")
 

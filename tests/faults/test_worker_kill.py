@@ -19,7 +19,7 @@ from cxstream.vocabulary import TOPIC_FEEDBACK, TOPIC_TOUCHPOINTS
 from tests.faults.checks import expect_no_differences
 from tests.faults.conftest import FaultFigures, scale
 from tests.support.ground_truth import Dataset, generate
-from tests.support.stored import stored_differences
+from tests.support.stored import export_differences, stored_differences
 from tests.support.worker import WorkerRun, running_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
@@ -94,5 +94,7 @@ def test_scores_are_exact_after_repeated_sigkill_and_restart(
         # The sink was killed too, mid-batch: ClickHouse must show every fact exactly once.
         expect_no_differences(fault_figures, lambda: stored_differences(run, dataset), timeout=120,
                               what="ClickHouse to equal the input")
+        expect_no_differences(fault_figures, lambda: export_differences(run, dataset, tmp_path), timeout=30,
+                              what="the current form's quarterly export to equal the input, byte for byte")
     assert kills >= 2 * scale()
     assert len(dataset.expected) > 50

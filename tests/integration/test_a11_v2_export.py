@@ -12,15 +12,9 @@ in process (quick tier, the CLI's connection pointed at it).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
 import random
-import re
-import unicodedata
-from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,29 +24,20 @@ from click.testing import CliRunner, Result
 
 from cxstream.cli import main
 from cxstream.config import Settings
-from cxstream.fiscal import fiscal_quarter_of
 from cxstream.schemas.records import A11V2, EnrichedFeedback, Touchpoint
 from cxstream.sinks import tables
 from cxstream.sinks.migrate import migrate
+from tests.support.a11_v2_expected import (
+    DETAIL_HEADER,
+    DRIVER_NAMES,
+    GOVERNMENT_RESPONSE_COLUMNS,
+    DataSet,
+    csv_bytes,
+    expected_export,
+    expected_tables,
+    in_quarter,
+)
 from tests.support.clickhouse import BACKENDS, CHDB, LOCAL, Backend, open_backend
-
-#: The government's response file columns, written out here rather than imported.
-GOVERNMENT_RESPONSE_COLUMNS = [
-    "external_id", "question_1",
-    "positive_effectiveness", "positive_ease", "positive_efficiency", "positive_transparency", "positive_humanity",
-    "positive_employee", "positive_other",
-    "negative_effectiveness", "negative_ease", "negative_efficiency", "negative_transparency", "negative_humanity",
-    "negative_employee", "negative_other",
-    "question_4",
-]
-DETAIL_HEADER = [
-    "fiscal_year", "quarter", "organization_abbreviation", "service_name", "channel", "transaction_point",
-    "survey_type", "trust_question_text", "volume_of_customers", "volume_of_customers_provided_survey_opportunity",
-    "volume_of_respondents", "responses_file",
-]
-DRIVER_NAMES = ["effectiveness", "ease", "efficiency", "transparency", "humanity", "employee", "other"]
-SURVEY_TYPE = {"thumbs": "thumbs_up_down", "five_point": "likert_scale"}
-TRUST_TEXT = "I trust {agency} to deliver on their mission for the American public."
 
 LONG = "Long service name " + "x" * 300
 CELLS = [  # agency, service, channel: the hostile names are the point
@@ -78,12 +63,6 @@ def _ms(year: int, month: int, day: int, hour: int = 0) -> int:
 
 
 Q_START, Q_END = _ms(2026, 10, 1), _ms(2027, 1, 1)  # FY2027 Q1
-
-
-@dataclass
-class DataSet:
-    touchpoints: list[Touchpoint]
-    feedback: list[EnrichedFeedback]
 
 
 def _form(rng: random.Random) -> A11V2:
@@ -137,73 +116,6 @@ def _load(backend: Backend, data: DataSet) -> None:
         tables.insert(backend.client, backend.database, tables.FEEDBACK, fb_rows)
 
 
-# --- the expected export, from the records alone ---------------------------------------------------------
-def _spreadsheet_safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv(table: list[list[str]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(table)  # RFC 4180
-    return out.getvalue().encode("utf-8")
-
-
-def _documented_file_name(detail: tuple[str, ...]) -> str:
-    """docs/A11.md's naming scheme: slugs of the five parts, then 16 hex digits of SHA-256."""
-    def slug(text: str) -> str:
-        ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-        return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:32].strip("-") or "x"
-    digest = hashlib.sha256(json.dumps(list(detail)).encode()).hexdigest()[:16]
-    return "_".join(slug(part) for part in detail) + "_" + digest + ".csv"
-
-
-def _in_quarter(moment_ms: int, fiscal_year: int, quarter: int) -> bool:
-    return fiscal_quarter_of(datetime.fromtimestamp(moment_ms / 1000, UTC)) == (fiscal_year, quarter)
-
-
-def _expected_tables(
-    data: DataSet, fiscal_year: int, quarter: int, agency: str | None = None
-) -> dict[str, list[list[str]]]:
-    """Relative path -> the rows (header first) of every file the export must hold, as a reader sees them."""
-    volume: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])  # customers, offered, said
-    for tp in data.touchpoints:
-        if _in_quarter(tp.occurred_at, fiscal_year, quarter) and agency in (None, tp.agency):
-            cell = volume[(tp.agency, tp.service, tp.channel)]
-            cell[0] += 1
-            cell[1] += tp.survey_offered is True
-            cell[2] += tp.survey_offered is not None
-    details: dict[tuple[str, ...], list[EnrichedFeedback]] = defaultdict(list)
-    for fb in data.feedback:
-        v2 = fb.a11_v2
-        if v2 is not None and _in_quarter(fb.submitted_at, fiscal_year, quarter) and agency in (None, fb.agency):
-            details[(fb.agency, fb.service, fb.channel, v2.transaction_point, SURVEY_TYPE[v2.trust_scale])].append(fb)
-    files: dict[str, list[list[str]]] = {}
-    detail_rows = []
-    for detail in sorted(details):
-        name = "cx_responses/" + _documented_file_name(detail)
-        rows = []
-        for fb in sorted(details[detail], key=lambda f: (f.submitted_at, f.feedback_id)):
-            v2 = fb.a11_v2
-            assert v2 is not None
-            flags = []
-            for chosen in (v2.went_well, v2.did_not_go_well):
-                for driver in DRIVER_NAMES:
-                    flags.append("null" if driver not in v2.offered else ("1" if driver in chosen else "0"))
-            rows.append([fb.feedback_id, v2.trust, *flags, fb.comment or ""])
-        files[name] = [GOVERNMENT_RESPONSE_COLUMNS, *([_spreadsheet_safe(v) for v in row] for row in rows)]
-        customers, offered, said = volume.get(detail[:3], [0, 0, 0])
-        detail_rows.append([fiscal_year, quarter, *detail, TRUST_TEXT.format(agency=detail[0]), customers,
-                            offered if said or not customers else None, len(rows), name])
-    files["cx_collection_details.csv"] = [DETAIL_HEADER, *([_spreadsheet_safe(v) for v in row] for row in detail_rows)]
-    return files
-
-
-def _expected(data: DataSet, fiscal_year: int, quarter: int, agency: str | None = None) -> dict[str, bytes]:
-    """Relative path -> bytes of every file the export must hold."""
-    return {name: _csv(table) for name, table in _expected_tables(data, fiscal_year, quarter, agency).items()}
-
-
 # --- running the command on a backend --------------------------------------------------------------------
 class _Borrowed:
     """The chdb session, handed to the command as its connection (which it may not close)."""
@@ -244,8 +156,8 @@ def loaded(request: pytest.FixtureRequest, settings: Settings, data: DataSet) ->
 
 def test_the_data_set_covers_what_the_export_must_get_right(data: DataSet) -> None:
     """The ground truth is only as good as its data: every case named in the module doc is in it."""
-    expected = _expected(data, 2027, 1)
-    in_q = [fb for fb in data.feedback if _in_quarter(fb.submitted_at, 2027, 1)]
+    expected = expected_export(data, 2027, 1)
+    in_q = [fb for fb in data.feedback if in_quarter(fb.submitted_at, 2027, 1)]
     assert {fb.a11_v2.trust_scale for fb in in_q if fb.a11_v2} == {"thumbs", "five_point"}
     assert any(fb.a11_v2 and fb.answers for fb in in_q) and any(fb.a11_v2 is None for fb in in_q)
     assert any(fb.a11_v2 and len(fb.a11_v2.offered) < len(DRIVER_NAMES) for fb in in_q)
@@ -270,11 +182,11 @@ def test_export_equals_files_written_from_the_records_byte_for_byte(
                   *only)
 
     assert result.exit_code == 0, result.output
-    expected = _expected_tables(data, 2027, 1, agency)
+    expected = expected_tables(data, 2027, 1, agency)
     got = _files(out)
     assert sorted(got) == sorted(expected)
     for name, table in expected.items():
-        assert got[name] == _csv(table), name
+        assert got[name] == csv_bytes(table), name
         # and a CSV reader gets every value back, one row per record (a lone CR must not split a row)
         assert list(csv.reader(io.StringIO(got[name].decode("utf-8"), newline=""))) == table, name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fy2027q1"]  # nothing left beside it
@@ -334,9 +246,9 @@ def test_replacing_an_earlier_export_needs_force(
 
     refused = _run(loaded, monkeypatch, *args)
     assert refused.exit_code == 2 and "--force" in refused.output
-    assert _files(out) == _expected(data, 2027, 1, "SSA")  # untouched
+    assert _files(out) == expected_export(data, 2027, 1, "SSA")  # untouched
 
     replaced = _run(loaded, monkeypatch, *args, "--force")
     assert replaced.exit_code == 0, replaced.output
-    assert _files(out) == _expected(data, 2027, 1)
+    assert _files(out) == expected_export(data, 2027, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from cxstream.schemas.records import A11V2, Feedback, Touchpoint
+from click.testing import CliRunner
+
+from cxstream.cli import main
+from cxstream.fiscal import fiscal_quarter_of
+from cxstream.schemas.records import A11V2, EnrichedFeedback, Feedback, Touchpoint
 from cxstream.vocabulary import DRIVERS
+from tests.support.a11_v2_expected import DataSet, expected_export
 from tests.support.ground_truth import Dataset
 from tests.support.worker import WorkerRun
 
@@ -105,3 +113,32 @@ def stored_differences(run: WorkerRun, dataset: Dataset) -> list[str]:
         problems += [f"{name}: missing {i}" for i in sorted(want - set(rows))[:20]]
         problems += [f"{name}: unexpected {i}" for i in sorted(set(rows) - want)[:20]]
     return problems or feedback_differences(run, dataset)
+
+
+def export_differences(run: WorkerRun, dataset: Dataset, folder: Path) -> list[str]:
+    """The current form's quarterly export of what the run stored (``cxstream report a11 --form v2``)
+    against the files the dataset implies, byte for byte (tests/support/a11_v2_expected.py)."""
+    touchpoints = [m for m in dataset.messages if isinstance(m, Touchpoint)]
+    feedback = [EnrichedFeedback(fb.feedback_id, fb.touchpoint_id, fb.submitted_at, *cell, fb.touchpoint_id is not None,
+                                 fb.answers, fb.comment, fb.a11_v2) for fb, cell in dataset.accepted.values()]
+    expected_data = DataSet(touchpoints, feedback)
+    quarters = {fiscal_quarter_of(datetime.fromtimestamp(fb.submitted_at / 1000, UTC)) for fb in feedback}
+    problems = []
+    s = run.settings
+    for year, quarter in sorted(quarters):
+        out = folder / f"export-{year}-q{quarter}-{uuid.uuid4().hex[:6]}"
+        result = CliRunner().invoke(main, [
+            "report", "a11", "--form", "v2", "--fiscal-year", str(year), "--quarter", str(quarter), "--out", str(out),
+            "--clickhouse-host", s.clickhouse_host, "--clickhouse-port", str(s.clickhouse_port),
+            "--clickhouse-database", s.clickhouse_database])
+        if result.exit_code != 0:
+            return [f"export FY{year} Q{quarter} failed: {result.output[-500:]}"]
+        got = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*.csv")}
+        want = expected_export(expected_data, year, quarter)
+        problems += [f"export FY{year} Q{quarter}: missing {name}" for name in sorted(set(want) - set(got))]
+        problems += [f"export FY{year} Q{quarter}: unexpected {name}" for name in sorted(set(got) - set(want))]
+        problems += [f"export FY{year} Q{quarter}: {name} differs" for name in sorted(set(want) & set(got))
+                     if want[name] != got[name]]
+        if len(want) < 2:
+            problems.append(f"export FY{year} Q{quarter}: the dataset implies no response file (no v2 traffic?)")
+    return problems
