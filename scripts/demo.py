@@ -6,7 +6,8 @@ started it. ``DEMO_SECONDS=60 make demo`` runs bounded (CI mode): it stops as so
 reached ClickHouse and the page served them, and exits 1 if that did not happen within the 60
 seconds. Settings are CXSTREAM_* variables, passed to the children unchanged
 (CXSTREAM_TOPIC_PREFIX and CXSTREAM_CLICKHOUSE_DATABASE give a demo topics and a database of its
-own); DEMO_PORT (8080) is the page's port, DEMO_RATE (50) touchpoints per second.
+own); DEMO_PORT (8080) is the page's port, DEMO_RATE (50) touchpoints per second, DEMO_FORM (mixed)
+the A-11 form of the generated surveys (v1, v2 or mixed).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class Children:
         self.running.clear()
 
 
-def run(settings: Settings, limit: float | None, port: int, rate: float) -> int:
+def run(settings: Settings, limit: float | None, port: int, rate: float, form: str = "mixed") -> int:
     began = time.monotonic()
     _check_port_free(port)
     stack = Stack(settings)
@@ -134,7 +135,9 @@ def run(settings: Settings, limit: float | None, port: int, rate: float) -> int:
     try:
         children.start("worker", ["worker"])
         children.start("dashboard", ["dashboard", "--port", str(port)])
-        children.start("generator", ["generate", "--rate", f"{rate:g}", "--incident", INCIDENT])
+        # Both A-11 forms side by side, as agencies run them today (v1 history and surveys beside the
+        # current form); DEMO_FORM=v1 or v2 shows one.
+        children.start("generator", ["generate", "--rate", f"{rate:g}", "--incident", INCIDENT, "--form", form])
         traffic_began = time.monotonic()
         print(f"demo: live page at {url} (scores appear within about a minute; Ctrl-C stops the demo)", flush=True)
         last_summary = 0.0
@@ -190,9 +193,12 @@ def main() -> int:
         limit = _env_number("DEMO_SECONDS", 0) if bounded else None
         port = int(_env_number("DEMO_PORT", 8080))
         rate = _env_number("DEMO_RATE", 50)
+        form = os.environ.get("DEMO_FORM", "mixed")
+        if form not in ("v1", "v2", "mixed"):
+            raise DemoError(f"DEMO_FORM must be v1, v2 or mixed, got {form!r}")
         settings = Settings.load({})
         configure_logs(settings.log_level, settings.log_format)
-        return run(settings, limit, port, rate)
+        return run(settings, limit, port, rate, form)
     except DemoError as error:
         print(f"demo: {error}", file=sys.stderr)
         return 1
