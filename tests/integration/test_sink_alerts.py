@@ -27,6 +27,8 @@ def test_a_fired_alert_is_open_in_clickhouse_until_it_resolves(stack: StackStatu
                         "claims", "phone")
 
     with running_worker(settings, tmp_path, alert_min_responses=10) as run:
+        # The views exist once the sink has migrated its database (queried before, they are not there).
+        wait_for(lambda: "sink.started" in run.log_text(), timeout=60, what="the sink to migrate and start")
         for i in range(12):  # 0% positive on 12 answers: below 60% on more than the min-n of 10
             run.send_feedback(survey(i, 1))
         [opened] = wait_for(lambda: run.query("SELECT agency, service, domain, pct_positive, responses, threshold, "
