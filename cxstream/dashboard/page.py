@@ -3,18 +3,32 @@
 It opens ``events`` (server-sent events) and redraws on every snapshot; it marks itself stale when
 pushes stop.
 
+A service shows the 2019-2023 domains if it has figures of them (``forms`` has ``v1``), the
+current A-11 form's trust per scale and drivers if it has those (``v2``), both if both.
+
 Hooks for tests and scripts, one attribute per name (HTML-escaped, so ``element.dataset`` gives the
 exact strings back): ``#status[data-seq]`` counts snapshots drawn; each ``[data-cell]`` holds a
 pct_positive for its ``data-agency``, ``data-service``, ``data-domain`` and ``data-channel``
-(``all`` = every channel), its responses in ``data-n``; each ``[data-alert]`` is an open alert of its
-``data-agency``, ``data-service`` and ``data-domain``; ``section.svc`` carries ``data-agency`` and
-``data-service``. Names are never joined into one string: agency ``P|Q`` / service ``R`` and agency
-``P`` / service ``Q|R`` are two services, and a joined key once showed one's score on the other's
-alert. Inside the script, lookups are keyed by ``key(...)``, the JSON array of the names, which no
+(``all`` = every channel), its responses in ``data-n``; each ``[data-trust]`` holds one figure of the
+current form's trust for its ``data-agency``, ``data-service``, ``data-scale`` (``thumbs``,
+``five_point``) and ``data-channel``: ``data-figure`` is ``pct`` (% favourable, responses in
+``data-n``), ``n`` or ``interval`` (the last two for ``all`` only); each ``[data-driver]`` (the driver's
+name) holds one figure of a driver, all channels together, for its ``data-agency`` and
+``data-service``: ``data-figure`` is ``went_well``, ``did_not_go_well`` (percent of those offered it)
+or ``offered``; each ``[data-alert]`` is an open alert of its ``data-agency``, ``data-service`` and
+``data-domain`` (open_alerts' name: a domain or ``v2_trust_<scale>``); ``section.svc`` carries
+``data-agency`` and ``data-service``. Names are never joined into one string: agency ``P|Q`` /
+service ``R`` and agency ``P`` / service ``Q|R`` are two services, and a joined key once showed one's
+score on the other's alert. Inside the script, lookups are keyed by ``key(...)``, the JSON array of the names, which no
 two distinct tuples of strings share.
 """
 
 from __future__ import annotations
+
+import json
+
+from cxstream.dashboard.queries import SCALE_LABELS
+from cxstream.vocabulary import DRIVERS
 
 # Placeholders are @@NAME@@: the JS uses ${...} template literals, so string.Template would clash.
 _PAGE = """<!doctype html>
@@ -41,18 +55,24 @@ td{padding:1px 5px;text-align:right;border-bottom:1px solid #eee;white-space:now
 th.l,td.l{text-align:left}td.all{font-weight:600}
 .low{color:#c62828;font-weight:700}.sup{color:#aaa}.ci{color:#777;font-size:11px}
 td.ch{border-left:1px solid #eee}svg{vertical-align:middle}
+.form{margin:.5em 0 .1em;font-size:11px;font-weight:600;color:#1d2b3a;text-transform:uppercase;letter-spacing:.04em}
+table.drivers th,table.drivers td{width:11%}table.drivers .l{width:auto}.na{color:#aaa;font-size:11px}
 </style></head><body>
 <header><h1>cxstream &middot; live CX scores</h1><span id="status" data-seq="0">connecting&hellip;</span></header>
 <p class="legend">Rolling 15 minutes, per agency and service: <b>% positive</b> (answers 4&ndash;5 of 1&ndash;5)
-with responses and 95% interval, then each channel. <b class="low">Red</b>: below the @@THRESHOLD@@% alert
-threshold; grey: too few responses to trust. <i>Last hour</i>: % positive in 5-minute steps (dashed line: threshold).
-Times are UTC.</p>
-<section id="alerts"><h2>Open alerts <small>(rolling 15-minute % positive now, responses in brackets; hover for the figures each fired on)</small></h2><div id="alert-list">waiting for data&hellip;</div></section>
+with responses and 95% interval, then each channel. Current A-11 form: <b>trust % favourable</b> (thumbs up, or
+4&ndash;5 on the five-point scale), each scale on its own; each driver's % <i>went well</i> and % <i>didn't go
+well</i> of the respondents offered it (<i>not offered</i> is not a zero).
+<b class="low">Red</b>: below the @@THRESHOLD@@% alert threshold; grey: too few responses to trust.
+<i>Last hour</i>: in 5-minute steps (dashed line: threshold). Times are UTC.</p>
+<section id="alerts"><h2>Open alerts <small>(rolling 15-minute % positive, or % favourable for trust, now; responses in brackets; hover for the figures each fired on)</small></h2><div id="alert-list">waiting for data&hellip;</div></section>
 <main id="services"></main>
 <script>
 "use strict";
 const PUSH_SECONDS = @@PUSH_SECONDS@@;
 const DOMAINS = @@DOMAINS@@;
+const DRIVERS = @@DRIVERS@@;
+const SCALES = @@SCALES@@;  // each trust scale and what the page calls it, in order
 const esc = s => String(s).replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
 // Map keys: the JSON array of the names, never names joined by a separator a name may contain.
 const key = (...names) => JSON.stringify(names);
@@ -84,33 +104,88 @@ function spark(points, threshold) {
     + `<path d="${d}" fill="none" stroke="${colour}" stroke-width="1.5"/></svg>`;
 }
 
-function serviceCard(b, threshold) {
+const interval = s => s ? "[" + s.low.toFixed(0) + "&ndash;" + s.high.toFixed(0) + "]" : "";
+
+function domainTable(b, threshold) {
   const at = (domain, channel) => ({agency: b.agency, service: b.service, domain, channel});
   const head = `<tr><th class="l">domain</th><th>% pos</th><th>n</th><th>95% interval</th><th>last hour</th>`
     + b.channels.map(c => `<th class="ch">${esc(c)}</th>`).join("") + "</tr>";
   const rows = DOMAINS.map(d => {
     const r = b.domains[d], a = r.all;
     return `<tr data-domain="${esc(d)}"><td class="l">${esc(d)}</td>` + pctCell(a, threshold, at(d, "all"), "all")
-      + `<td>${a ? a.responses : ""}</td><td class="ci">${a ? "[" + a.low.toFixed(0) + "&ndash;" + a.high.toFixed(0) + "]" : ""}</td>`
+      + `<td>${a ? a.responses : ""}</td><td class="ci">${interval(a)}</td>`
       + `<td>${spark(r.trend, threshold)}</td>`
       + b.channels.map(c => pctCell(r.channels[c], threshold, at(d, c), "ch")).join("") + "</tr>";
   }).join("");
+  return `<table><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+}
+
+function trustCell(s, threshold, names, extra) {
+  // Like pctCell, under its own hook: a trust figure is never counted as a domain's.
+  const cell = "data-trust" + hooks({...names, figure: "pct"});
+  if (!s) return `<td class="${extra}" ${cell}>&ndash;</td>`;
+  const cls = s.suppressed ? "sup" : (s.pct < threshold ? "low" : "");
+  return `<td class="${extra} ${cls}" ${cell} data-n="${s.responses}" title="${s.responses} responses">`
+    + `${s.pct.toFixed(1)}</td>`;
+}
+
+function trustTable(b, threshold) {
+  const at = (scale, channel) => ({agency: b.agency, service: b.service, scale, channel});
+  const head = `<tr><th class="l">trust</th><th>% fav</th><th>n</th><th>95% interval</th><th>last hour</th>`
+    + b.trust_channels.map(c => `<th class="ch">${esc(c)}</th>`).join("") + "</tr>";
+  const rows = SCALES.filter(([scale]) => b.trust[scale]).map(([scale, label]) => {
+    const r = b.trust[scale], a = r.all, all = at(scale, "all");
+    return `<tr data-scale="${esc(scale)}"><td class="l">${esc(label)}</td>` + trustCell(a, threshold, all, "all")
+      + `<td data-trust${hooks({...all, figure: "n"})}>${a ? a.responses : ""}</td>`
+      + `<td class="ci" data-trust${hooks({...all, figure: "interval"})}>${interval(a)}</td>`
+      + `<td>${spark(r.trend, threshold)}</td>`
+      + b.trust_channels.map(c => trustCell(r.channels[c], threshold, at(scale, c), "ch")).join("") + "</tr>";
+  }).join("");
+  return rows ? `<table><thead>${head}</thead><tbody>${rows}</tbody></table>` : "";
+}
+
+function driverTable(b) {
+  // Drivers across, in the contract's order; a driver nobody was offered shows "not offered", never 0.
+  const cell = (d, figure, text, cls, title) => `<td class="${cls}" data-driver="${esc(d)}"`
+    + `${hooks({agency: b.agency, service: b.service, figure})}${title ? ` title="${esc(title)}"` : ""}>${text}</td>`;
+  const row = (label, figure, show) => `<tr><td class="l">${label}</td>` + DRIVERS.map(d => {
+    const r = b.drivers[d];
+    if (!r) return figure === "offered" ? cell(d, figure, "not offered", "na", "") : cell(d, figure, "&ndash;", "na", "");
+    return cell(d, figure, show(r), r.suppressed ? "sup" : "",
+                `${r.went_well} went well, ${r.did_not_go_well} didn't, of ${r.offered} offered`);
+  }).join("") + "</tr>";
+  return `<table class="drivers"><thead><tr><th class="l">driver, all channels</th>`
+    + DRIVERS.map(d => `<th>${esc(d)}</th>`).join("") + "</tr></thead><tbody>"
+    + row("% went well", "went_well", r => r.pct_went_well.toFixed(1))
+    + row("% didn't go well", "did_not_go_well", r => r.pct_did_not_go_well.toFixed(1))
+    + row("offered", "offered", r => String(r.offered)) + "</tbody></table>";
+}
+
+function serviceCard(b, threshold) {
+  const v2 = b.forms.includes("v2"), v1 = b.forms.includes("v1") || !v2;
+  let body = v1 ? domainTable(b, threshold) : "";
+  if (v2) {
+    body += `<p class="form">Current A-11 form</p>` + trustTable(b, threshold) + driverTable(b);
+  }
   const badge = b.alerts ? `<span class="badge">${b.alerts} alert${b.alerts > 1 ? "s" : ""}</span>` : "";
   return `<section class="svc${b.alerts ? " alerting" : ""}"${hooks({agency: b.agency, service: b.service})}>`
     + `<h2>${esc(b.agency)}`
-    + ` <small>${esc(b.service)}</small>${badge}</h2><table><thead>${head}</thead><tbody>${rows}</tbody></table></section>`;
+    + ` <small>${esc(b.service)}</small>${badge}</h2>${body}</section>`;
 }
 
 function alertList(alerts, services) {
   // One line per service, its worst domain first, services with the worst score first. The figures
   // are the current rolling score (the alert's own are those it fired on, in the tooltip).
+  // A trust alert (a.scale set) is compared with that scale's own score, never with the other's.
   const now = new Map();
-  services.forEach(b => DOMAINS.forEach(d => {
-    if (b.domains[d].all) now.set(key(b.agency, b.service, d), b.domains[d].all);
-  }));
+  services.forEach(b => {
+    DOMAINS.forEach(d => { if (b.domains[d].all) now.set(key(b.agency, b.service, d, null), b.domains[d].all); });
+    Object.entries(b.trust).forEach(([s, r]) => { if (r.all) now.set(key(b.agency, b.service, null, s), r.all); });
+  });
   const byService = new Map();
   alerts.forEach(a => {
-    const k = key(a.agency, a.service), cur = now.get(key(a.agency, a.service, a.domain));
+    const k = key(a.agency, a.service);
+    const cur = now.get(a.scale ? key(a.agency, a.service, null, a.scale) : key(a.agency, a.service, a.domain, null));
     if (!byService.has(k)) byService.set(k, []);
     byService.get(k).push({...a, pctNow: cur ? cur.pct : a.pct, nNow: cur ? cur.responses : a.responses});
   });
@@ -119,7 +194,7 @@ function alertList(alerts, services) {
   return "<ul>" + groups.map(g => `<li><b>${esc(g[0].agency)} / ${esc(g[0].service)}</b>: `
     + g.map(a => `<span data-alert${hooks({agency: a.agency, service: a.service, domain: a.domain})} `
       + `title="fired at ${a.pct.toFixed(1)}% on ${a.responses} responses `
-      + `(threshold ${a.threshold}%) at ${utc(a.since_ms)} UTC">${esc(a.domain)} <b>${a.pctNow.toFixed(1)}%</b> `
+      + `(threshold ${a.threshold}%) at ${utc(a.since_ms)} UTC">${esc(a.label || a.domain)} <b>${a.pctNow.toFixed(1)}%</b> `
       + `<small>(${a.nNow})</small></span>`).join(", ")
     + ` <small>firing since ${utc(Math.min(...g.map(a => a.since_ms)))}</small></li>`).join("") + "</ul>";
 }
@@ -159,8 +234,15 @@ setInterval(() => {
 """
 
 
-def render_page(threshold: float, push_seconds: float, domains: tuple[str, ...]) -> str:
-    """The page for one server: its alert threshold, push interval and the domains in order."""
-    names = "[" + ",".join(f'"{d}"' for d in domains) + "]"
+def _js(value: object) -> str:
+    """A JSON literal for the script; ``<`` escaped, so no name can close the script element."""
+    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+
+
+def render_page(threshold: float, push_seconds: float, domains: tuple[str, ...],
+                drivers: tuple[str, ...] = DRIVERS, scales: dict[str, str] = SCALE_LABELS) -> str:
+    """The page for one server: its alert threshold, push interval, the domains and drivers in order,
+    and the trust scales with what the page calls them."""
     return (_PAGE.replace("@@THRESHOLD@@", f"{threshold:g}").replace("@@PUSH_SECONDS@@", f"{push_seconds:g}")
-            .replace("@@DOMAINS@@", names))
+            .replace("@@DOMAINS@@", _js(list(domains))).replace("@@DRIVERS@@", _js(list(drivers)))
+            .replace("@@SCALES@@", _js(list(scales.items()))))

@@ -1,6 +1,7 @@
-"""The live page's data and feed without a browser: rows grouped per service, trends bucketed, one
-read shared by every open page, a failed read reported, names kept apart in ``/snapshot.json``, and
-a page that needs no outside assets. The page's JavaScript runs in Chromium in
+"""The live page's data and feed without a browser: rows grouped per service, trends bucketed, the
+current A-11 form's trust per scale and drivers beside the domains, one read shared by every open
+page, a failed read reported, names kept apart in ``/snapshot.json``, and a page that needs no
+outside assets. The page's JavaScript runs in Chromium in
 ``tests/integration/test_dashboard_browser.py``."""
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from cxstream.config import Settings
 from cxstream.dashboard.server import Feed, _describe, build_app
 from cxstream.dashboard.page import render_page
-from cxstream.dashboard.queries import TREND_BUCKETS, Snapshot, build_snapshot
-from cxstream.vocabulary import DOMAINS
+from cxstream.dashboard.queries import SCALE_LABELS, TREND_BUCKETS, V2_TRUST_ALERT, Score, Snapshot, build_snapshot
+from cxstream.streams import alert_stage
+from cxstream.vocabulary import DOMAINS, DRIVERS, TRUST_SCALES
 
 FIRST_MS = 1_795_597_200_000
 
@@ -52,6 +54,94 @@ def test_rows_are_grouped_per_service_with_all_channels_each_channel_and_the_tre
     assert snap.trend_starts_ms[1] - snap.trend_starts_ms[0] == 300_000
     assert snap.services[1].domains["ease"].all.suppressed  # type: ignore[union-attr]
     assert json.loads(json.dumps(snap.to_json()))["alerts"][0]["since_ms"] == FIRST_MS + 5
+
+
+def _trust(agency: str, service: str, channel: str, scale: str, n: int, pct: float) -> tuple[object, ...]:
+    return (agency, service, channel, scale, n, pct, pct - 10, pct + 10, n < 10)
+
+
+def _driver(agency: str, service: str, driver: str, offered: int, went_well: int, did_not: int) -> tuple[object, ...]:
+    return (agency, service, driver, offered, went_well, did_not, 100.0 * went_well / offered if offered else 0.0,
+            100.0 * did_not / offered if offered else 0.0, offered < 10)
+
+
+def test_the_current_form_is_grouped_per_service_each_trust_scale_apart_and_drivers_in_the_contracts_order() -> None:
+    scores = [_score("VA", "claims", "all", "trust", 40, 30.0), _score("VA", "claims", "phone", "trust", 40, 30.0),
+              _score("State", "passports", "all", "ease", 20, 80.0)]
+    trust = [  # five_point before thumbs, channels out of order: the snapshot orders them
+        _trust("VA", "claims", "website", "five_point", 20, 40.0), _trust("VA", "claims", "all", "five_point", 20, 40.0),
+        _trust("VA", "claims", "all", "thumbs", 50, 80.0), _trust("VA", "claims", "phone", "thumbs", 50, 80.0),
+        _trust("SSA", "retirement", "all", "thumbs", 8, 75.0), _trust("SSA", "retirement", "in_person", "thumbs", 8, 75.0),
+        _trust("VA", "claims", "all", "sliding", 9, 1.0),  # no such scale: not shown
+    ]
+    drivers = [_driver("VA", "claims", d, 30, 12, 6) for d in reversed(DRIVERS) if d != "humanity"]
+    drivers += [_driver("VA", "claims", "humanity", 0, 0, 0),  # offered to nobody: not a 0%
+                _driver("SSA", "retirement", "ease", 8, 2, 4), _driver("SSA", "retirement", "effectiveness", 8, 6, 0)]
+    trend = [("VA", "claims", "v2_trust_thumbs", 11, 30, 40), ("VA", "claims", "v2_trust_five_point", 10, 1, 4),
+             ("VA", "claims", "trust", 11, 2, 4)]
+    alerts = [("VA", "claims", "v2_trust_five_point", 35.0, 20, 60.0, FIRST_MS, FIRST_MS + 60_000),
+              ("VA", "claims", "v2_trust_thumbs", 55.0, 50, 60.0, FIRST_MS, FIRST_MS + 60_000),
+              ("VA", "claims", "trust", 30.0, 40, 60.0, FIRST_MS, FIRST_MS + 60_000),
+              ("DOS", "visas", "v2_trust_thumbs", 20.0, 30, 60.0, FIRST_MS, FIRST_MS + 60_000)]
+
+    snap = build_snapshot(scores, trend, alerts, FIRST_MS, 60.0, trust=trust, drivers=drivers)
+    blocks = {(b.agency, b.service): b for b in snap.services}
+
+    assert {k: b.forms for k, b in blocks.items()} == {
+        ("VA", "claims"): ["v1", "v2"], ("State", "passports"): ["v1"], ("SSA", "retirement"): ["v2"],
+        ("DOS", "visas"): ["v2"]}
+    va = blocks[("VA", "claims")]
+    # Each scale on its own: its own responses, %, interval and channels, never a mix of both.
+    assert list(va.trust) == ["thumbs", "five_point"]
+    assert va.trust["thumbs"].all == Score(50, 80.0, 70.0, 90.0, False)
+    assert va.trust["five_point"].all == Score(20, 40.0, 30.0, 50.0, False)
+    assert {s: list(r.channels) for s, r in va.trust.items()} == {"thumbs": ["phone"], "five_point": ["website"]}
+    assert va.trust_channels == ["phone", "website"] and va.channels == ["phone"]
+    assert va.trust["thumbs"].trend == [None] * 11 + [75.0] and va.trust["thumbs"].trend_responses[11] == 40
+    assert va.trust["five_point"].trend == [None] * 10 + [25.0, None]
+    assert va.domains["trust"].trend == [None] * 11 + [50.0], "the 2019-2023 trust domain keeps its own trend"
+    assert va.domains["trust"].all == Score(40, 30.0, 20.0, 40.0, False)
+    # Drivers in the contract's order, percentages over offered; one nobody was offered is absent.
+    assert list(va.drivers) == [d for d in DRIVERS if d != "humanity"]
+    assert (va.drivers["ease"].offered, va.drivers["ease"].pct_went_well, va.drivers["ease"].pct_did_not_go_well) == (
+        30, 40.0, 20.0)
+    # A service with only the current form: its figures, and no v1 domain with any figure.
+    ssa = blocks[("SSA", "retirement")]
+    assert ssa.channels == [] and all(r.all is None and not r.channels for r in ssa.domains.values())
+    assert list(ssa.trust) == ["thumbs"] and ssa.trust["thumbs"].all == Score(8, 75.0, 65.0, 85.0, True)
+    assert list(ssa.drivers) == ["effectiveness", "ease"] and ssa.drivers["ease"].suppressed
+    state = blocks[("State", "passports")]
+    assert (state.trust, state.drivers, state.trust_channels) == ({}, {}, [])
+    # Alerts: trust per scale with a readable label, after the domains; an alerting scale with no
+    # figures in the last 15 minutes still has its (empty) row.
+    assert [(a.agency, a.domain, a.label, a.scale) for a in snap.alerts] == [
+        ("DOS", "v2_trust_thumbs", "trust (thumbs)", "thumbs"),
+        ("VA", "trust", "trust", None),
+        ("VA", "v2_trust_thumbs", "trust (thumbs)", "thumbs"),
+        ("VA", "v2_trust_five_point", "trust (five-point)", "five_point")]
+    assert va.alerts == 3 and blocks[("DOS", "visas")].alerts == 1
+    assert list(blocks[("DOS", "visas")].trust) == ["thumbs"] and blocks[("DOS", "visas")].trust["thumbs"].all is None
+    assert [(b.agency, b.service) for b in snap.services][:2] == [("DOS", "visas"), ("VA", "claims")]
+
+    data = json.loads(json.dumps(snap.to_json()))
+    va_json = next(b for b in data["services"] if b["agency"] == "VA")
+    assert va_json["trust"]["five_point"]["all"]["pct"] == 40.0 and "humanity" not in va_json["drivers"]
+    assert data["alerts"][0]["label"] == "trust (thumbs)" and data["alerts"][0]["scale"] == "thumbs"
+
+
+def test_only_domain_figures_keep_a_service_as_it_was() -> None:
+    """A service with only the 2019-2023 form: the snapshot the page drew before the current form."""
+    snap = build_snapshot([_score("VA", "claims", "all", "ease", 30, 70.0)], [("VA", "claims", "ease", 0, 1, 2)],
+                          [("VA", "claims", "ease", 50.0, 30, 60.0, FIRST_MS, FIRST_MS)], FIRST_MS, 60.0)
+    [va] = snap.services
+    assert (va.forms, va.trust, va.drivers, va.alerts) == (["v1"], {}, {}, 1)
+    assert [(a.domain, a.label, a.scale) for a in snap.alerts] == [("ease", "ease", None)]
+
+
+def test_trust_alert_names_are_the_alert_stages() -> None:
+    """The page reads alerts the worker raises: the same names, and a label for every scale."""
+    assert V2_TRUST_ALERT == alert_stage.V2_TRUST_ALERT
+    assert tuple(SCALE_LABELS) == TRUST_SCALES
 
 
 def _separator_names(_settings: Settings) -> Snapshot:
@@ -162,4 +252,6 @@ def test_the_page_loads_nothing_from_elsewhere_and_knows_its_threshold_and_domai
     assert "@@" not in html
     assert "below the 55% alert" in html and "const PUSH_SECONDS = 3;" in html
     assert 'const DOMAINS = ["satisfaction","trust"' in html
+    assert 'const DRIVERS = ["effectiveness","ease","efficiency"' in html
+    assert 'const SCALES = [["thumbs","thumbs"],["five_point","five-point"]];' in html
     assert "new EventSource(\"events\")" in html
