@@ -139,6 +139,15 @@ class Settings:
 
     # --- the worker (cxstream worker) ------------------------------------------------------
     worker_id: str = _setting("cxstream", "Faust app id: workers with the same id share the work", group="worker")
+    session_timeout_seconds: int = _setting(
+        30, "How long a worker that stops answering (killed, frozen) keeps its partitions before the others "
+        "take them over (the group's session timeout; Faust's own default is 60)", minimum=6, maximum=300,
+        group="worker",
+    )
+    kafka_wait_max_seconds: int = _setting(
+        30, "Longest pause between two attempts to reach Kafka while the worker starts", minimum=1, maximum=600,
+        group="worker",
+    )
     join_wait_seconds: int = _setting(600, "How long a feedback waits for its touchpoint", minimum=0, group="worker")
     touchpoint_retention_seconds: int = _setting(
         7 * 86400, "How long touchpoints are kept for the join", minimum=60, group="worker",

@@ -90,6 +90,9 @@ def create_app(settings: Settings, data_dir: Path) -> faust.App:
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=settings.commit_interval_ms / 1000.0,
+        # The heartbeat stays a third of the session timeout at most (Kafka's rule), 3 s by default.
+        broker_session_timeout=float(settings.session_timeout_seconds),
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
         producer_acks=-1,
         # Faust's default (0) sends a produce request per record: on the 2-core VM a quarter of the
         # worker's CPU went to socket writes (BENCHMARKS.md). A few ms batch them.

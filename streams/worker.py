@@ -33,8 +33,6 @@ from cxstream.vocabulary import CONTRACT_TOPICS
 log = get_logger(__name__)
 T = TypeVar("T")
 METRICS_LOG_SECONDS = 30.0
-#: Longest pause between two attempts to reach Kafka at start-up.
-KAFKA_RETRY_MAX_SECONDS = 30.0
 #: How often processed events are confirmed and acked: bounds the extra delay before a commit.
 CONFIRM_SECONDS = 0.2
 #: The stages, in data-flow order: join -> dedupe and score -> merge -> alerts.
@@ -147,7 +145,7 @@ def _prepare(settings: Settings, endpoint: MetricsEndpoint | None) -> faust.App:
 
     def kafka(step: Callable[[], T], what: str) -> T:
         return until_kafka_answers(settings, step, what=what, event="worker.waiting_for_kafka",
-                                   max_delay=KAFKA_RETRY_MAX_SECONDS)
+                                   max_delay=float(settings.kafka_wait_max_seconds))
 
     kafka(lambda: ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings)), "create the topics")
     app = build(settings, endpoint)

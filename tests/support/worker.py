@@ -215,7 +215,10 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
     values = {"topic_prefix": f"t{run_id}.", "worker_id": "cxw", "state_dir": tmp_path / "state",
               "emit_interval_ms": 200, "clickhouse_database": f"cx_t{run_id}",
               # No /metrics endpoint unless a test asks for one: concurrent runs would share the port.
-              "metrics_port": 0, **overrides}
+              "metrics_port": 0,
+              # A killed worker's partitions move on after 10 s instead of 30: a SIGKILL or a
+              # rebalance scenario waits that long for the group to notice, every time.
+              "session_timeout_seconds": 10, **overrides}
     inherited = ("kafka_port", "partitions", "clickhouse_host", "clickhouse_port", "clickhouse_user",
                  "clickhouse_password")
     settings = Settings.load({**{k: getattr(base, k) for k in inherited}, **values},
