@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from cxstream.insights import analyze
 from cxstream.schemas.records import (
     A11V2,
     Alert,
@@ -33,6 +34,9 @@ ALERTS: Final = "alerts_store"
 TRUST_SCORES: Final = "trust_scores_store"
 DRIVER_SCORES: Final = "driver_scores_store"
 
+#: What the sink reads in a stored comment (migration 0006, cxstream/insights), in the row's order.
+INSIGHT_COLUMNS: Final[tuple[str, ...]] = ("comment_sentiment", "comment_label", "comment_drivers")
+
 #: The current A-11 form's columns of feedback_store (migration 0005), in the row's order.
 A11_V2_COLUMNS: Final[tuple[str, ...]] = (
     "question_1", "trust_scale", "transaction_point",
@@ -47,7 +51,7 @@ COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     ),
     FEEDBACK: (
         "feedback_id", "touchpoint_id", "submitted_at", "submitted_at_ms", "agency", "service", "channel",
-        "matched", *DOMAINS, "comment", "_version", *A11_V2_COLUMNS,
+        "matched", *DOMAINS, "comment", "_version", *A11_V2_COLUMNS, *INSIGHT_COLUMNS,
     ),
     SCORES: (
         "window_start", "window_seconds", "agency", "service", "channel", "domain", "responses",
@@ -91,7 +95,17 @@ def feedback_row(fb: EnrichedFeedback, version: int) -> tuple[Any, ...]:
     return (
         fb.feedback_id, fb.touchpoint_id, fb.submitted_at // 1000, fb.submitted_at, fb.agency, fb.service,
         fb.channel, int(fb.matched), *answers, fb.comment, version, *a11_v2_values(fb.a11_v2),
+        *insight_values(fb.comment),
     )
+
+
+def insight_values(comment: str | None) -> tuple[Any, ...]:
+    """The INSIGHT_COLUMNS of a stored (redacted) comment: sentiment, label and drivers; NULL, NULL
+    and none without a comment. Computed here, in the sink, off the scoring path (docs/INSIGHTS.md)."""
+    insight = analyze(comment)
+    if insight is None:
+        return (None, None, [])
+    return (insight.sentiment, insight.label, list(insight.drivers))
 
 
 def driver_flag(driver: str, chosen: tuple[str, ...], offered: tuple[str, ...]) -> int | None:

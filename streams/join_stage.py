@@ -16,6 +16,7 @@ from typing import Any
 from cxstream.config import Settings
 from cxstream.deadletters import dead_letter_message
 from cxstream.logs import get_logger
+from cxstream.redaction import redact
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import DecodeError, ValidationError
 from cxstream.schemas.records import EnrichedFeedback
@@ -157,7 +158,9 @@ class JoinStage(Stage):
                 touchpoint = check_touchpoint(datum, now_ms)
                 join_key = touchpoint.touchpoint_id.encode()
             elif name == "Feedback":
-                feedback = check_feedback(datum, now_ms)
+                # Producers writing Avro straight to Kafka skip the entry points' redaction: the
+                # worker redacts too, so nothing downstream (storage, insights, the page) sees PII.
+                feedback = check_feedback(datum, now_ms, redact=redact)
                 join_key = (feedback.touchpoint_id or feedback.feedback_id).encode()
             else:
                 raise DecodeError("wrong_record_type", f"a {name} on an input topic")

@@ -41,6 +41,8 @@ VIEWS = [
     "trust_scores", "driver_scores",
     *(f"{kind}_scores_{span}{suffix}" for kind in ("trust", "driver") for span in ("15m", "1h", "24h")
       for suffix in ("", "_all_channels")),
+    "comment_themes",
+    *(f"comment_themes_{span}{suffix}" for span in ("15m", "1h", "24h") for suffix in ("", "_all_channels")),
 ]
 
 
@@ -55,7 +57,8 @@ def _marked_rows(admin: Client, db: str) -> None:
     tables.insert(admin, db, tables.TOUCHPOINTS, [tables.touchpoint_row(
         Touchpoint(f"{MARK}-tp", now, MARK, "claims", "phone"), version=1)])
     tables.insert(admin, db, tables.FEEDBACK, [tables.feedback_row(EnrichedFeedback(
-        f"{MARK}-fb", None, now, MARK, "claims", "phone", False, {"trust": 1}, None), version=1)])
+        f"{MARK}-fb", None, now, MARK, "claims", "phone", False, {"trust": 1},
+        "Three hours on hold and nobody called back."), version=1)])
     tables.insert(admin, db, tables.SCORES, [tables.score_row(DomainScore(
         window, 60, MARK, "claims", "phone", "trust", 1, 1, 0, 0, 0, 0, 1.0, 0.0, version=1))])
     tables.insert(admin, db, tables.DEAD_LETTERS, [tables.dead_letter_row(DeadLetter(

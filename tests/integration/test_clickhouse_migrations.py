@@ -24,6 +24,8 @@ VIEWS = {
     "trust_scores", "driver_scores",
     *(f"{kind}_scores_{span}{suffix}" for kind in ("trust", "driver") for span in ("15m", "1h", "24h")
       for suffix in ("", "_all_channels")),
+    "comment_themes",
+    *(f"comment_themes_{span}{suffix}" for span in ("15m", "1h", "24h") for suffix in ("", "_all_channels")),
 }
 
 

@@ -91,6 +91,8 @@ def _literal(value: Any) -> str:
         return f"unhex('{value.hex()}')"
     if isinstance(value, str):
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
     raise TypeError(f"no SQL literal for {value!r}")
 
 

@@ -242,3 +242,14 @@ def test_a_falling_trust_on_the_current_form_fires_an_alert_per_scale(pipe: Pipe
     [alert] = pipe.alerts()
     assert (alert.domain, alert.state, alert.responses, alert.pct_positive) == ("v2_trust_thumbs", "firing", 35, 0.0)
     assert pipe.counts() == {}  # thumbs never become a 1-5 domain score
+
+
+def test_a_comment_sent_as_avro_straight_to_kafka_is_redacted_before_it_is_stored(pipe: Pipeline) -> None:
+    """The entry points redact the JSON form; a producer writing Avro itself skips them."""
+    said = "Call me at 202-555-0143 or mail jane.doe@example.org, SSN 123-45-6789"
+    pipe.send_feedback(Feedback("fb-pii", NOW - 60_000, {"trust": 2}, None, said, "VA", "claims", "phone"))
+    pipe.settle()
+    [stored] = pipe.enriched()
+    assert stored.comment is not None
+    assert "555-0143" not in stored.comment and "jane.doe" not in stored.comment and "6789" not in stored.comment
+    assert "[PHONE]" in stored.comment and "[EMAIL]" in stored.comment
