@@ -26,7 +26,7 @@ def test_the_same_input_published_twice_counts_once_in_kafka_and_in_clickhouse(
 ) -> None:
     prefix = f"D{uuid.uuid4().hex[:6]}"
     dataset = generate(seed=41, agency_prefix=prefix, touchpoints=250 * scale(), now_ms=int(time.time() * 1000),
-                       form="mixed")
+                       form="mixed", comments=True)
     fault_figures.events = 2 * len(dataset.messages)
     fault_figures.faults = "the whole input published twice"
     with running_worker(settings, tmp_path, join_wait_seconds=120) as run:

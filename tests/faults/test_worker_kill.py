@@ -74,7 +74,7 @@ def test_scores_are_exact_after_repeated_sigkill_and_restart(
     prefix = f"K{uuid.uuid4().hex[:6]}"
     # Mixed traffic: the 2019-2023 form, the current one (thumbs and five-point), and both in one.
     dataset = generate(seed=11, agency_prefix=prefix, touchpoints=600 * scale(), now_ms=int(time.time() * 1000),
-                       form="mixed")
+                       form="mixed", comments=True)
     fault_figures.events = len(dataset.messages)
     rng = random.Random(5)
     # A long commit interval leaves many processed-but-uncommitted events at each kill, whose

@@ -18,6 +18,18 @@ from cxstream.vocabulary import DOMAINS, DRIVERS, FAVOURABLE_TRUST, REQUIRED_DRI
 
 CellKey = tuple[int, str, str, str, str]  # window_start, agency, service, channel, domain (or scale, driver)
 FORMS = ("v1", "v2", "mixed")
+#: Comments a respondent may leave (``comments=True``): complaints, praise, plain remarks, one
+#: with personal data the worker must redact before anything stores or reads it.
+COMMENTS = (
+    "Waited on hold for three hours and nobody called back.",
+    "The agent was kind and fixed my claim in ten minutes.",
+    "Website kept crashing when I tried to upload the form.",
+    "I still have no idea what the status of my refund is.",
+    "Fine.",
+    "Staff were rude and the line never moved.",
+    "Easy to find everything, thank you!",
+    "Call me back at 202-555-0143, the letter made no sense.",
+)
 
 
 @dataclass
@@ -48,11 +60,18 @@ def a11_v2_answers(rng: random.Random, mood: float) -> A11V2:
     return A11V2(trust, scale, tuple(picked) if favourable else (), () if favourable else tuple(picked), offered)
 
 
-def generate(seed: int, agency_prefix: str, touchpoints: int, now_ms: int, form: str = "v1") -> Dataset:
-    """Touchpoints with ~1.5 feedback each: some before their touchpoint, some retried, some direct."""
+def generate(seed: int, agency_prefix: str, touchpoints: int, now_ms: int, form: str = "v1",
+             comments: bool = False) -> Dataset:
+    """Touchpoints with ~1.5 feedback each: some before their touchpoint, some retried, some direct.
+    With ``comments``, about a third of the feedback carries one (drawn from a stream of its own, so
+    the rest of the data set is the same with or without)."""
     if form not in FORMS:
         raise ValueError(f"form must be one of {FORMS}, got {form!r}")
     rng = random.Random(seed)
+    said = random.Random(f"comments/{seed}")
+
+    def comment() -> str | None:
+        return said.choice(COMMENTS) if comments and said.random() < 0.35 else None
     agencies = [f"{agency_prefix}-{i}" for i in range(3)]
     services, channels = ["claims", "loans"], ["phone", "website", "in_person"]
     messages: list[Touchpoint | Feedback] = []
@@ -73,7 +92,7 @@ def generate(seed: int, agency_prefix: str, touchpoints: int, now_ms: int, form:
         answers = {d: rng.randint(1, 5) for d in rng.sample(DOMAINS, rng.randint(1, 4))}
         answers, v2 = survey(answers)
         fb = Feedback(f"{agency_prefix}-fb-{i}", now_ms - rng.randrange(3_600_000), answers, tp.touchpoint_id,
-                      a11_v2=v2)
+                      comment(), a11_v2=v2)
         if rng.random() < 0.3:
             messages += [fb, tp]  # feedback before its touchpoint
         else:
@@ -83,8 +102,8 @@ def generate(seed: int, agency_prefix: str, touchpoints: int, now_ms: int, form:
             messages.append(fb)  # a channel's blind retry
         if rng.random() < 0.2:
             answers, v2 = survey({"satisfaction": rng.randint(1, 5)})
-            direct = Feedback(f"{agency_prefix}-direct-{i}", now_ms - rng.randrange(3_600_000), answers, None, None,
-                              rng.choice(agencies), "survey", "email", a11_v2=v2)
+            direct = Feedback(f"{agency_prefix}-direct-{i}", now_ms - rng.randrange(3_600_000), answers, None,
+                              comment(), rng.choice(agencies), "survey", "email", a11_v2=v2)
             messages.append(direct)
             feedback.append(direct)
     data = Dataset(messages)

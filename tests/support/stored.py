@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from cxstream.cli import main
 from cxstream.fiscal import fiscal_quarter_of
+from cxstream.insights import analyze
+from cxstream.redaction import redact
 from cxstream.schemas.records import A11V2, EnrichedFeedback, Feedback, Touchpoint
 from cxstream.vocabulary import DRIVERS
 from tests.support.a11_v2_expected import DataSet, expected_export
@@ -112,7 +114,45 @@ def stored_differences(run: WorkerRun, dataset: Dataset) -> list[str]:
             problems.append(f"{name}: {len(rows) - len(set(rows))} ids shown more than once")
         problems += [f"{name}: missing {i}" for i in sorted(want - set(rows))[:20]]
         problems += [f"{name}: unexpected {i}" for i in sorted(set(rows) - want)[:20]]
-    return problems or feedback_differences(run, dataset)
+    return problems or feedback_differences(run, dataset) or comment_differences(run, dataset)
+
+
+def _stored_comment(feedback: Feedback) -> str | None:
+    """What the pipeline must store of a comment: its redacted text."""
+    return None if feedback.comment is None else redact(feedback.comment)
+
+
+def comment_differences(run: WorkerRun, dataset: Dataset) -> list[str]:
+    """Each stored comment (redacted) with its sentiment, label and drivers, and cx.comment_themes
+    per minute, cell and driver, against what the first copy of each feedback_id implies."""
+    problems = []
+    rows = run.query("SELECT feedback_id, comment, comment_sentiment, comment_label, comment_drivers "
+                     "FROM {db}.feedback")
+    expected_themes: dict[tuple[Any, ...], list[int]] = {}
+    for feedback, cell in dataset.accepted.values():
+        insight = analyze(_stored_comment(feedback))
+        for driver in insight.drivers if insight else ():
+            counts = expected_themes.setdefault(
+                (feedback.submitted_at // 60_000 * 60_000, *cell, driver), [0, 0, 0])
+            counts[0] += 1
+            counts[1] += insight is not None and insight.label == "negative"
+            counts[2] += insight is not None and insight.label == "positive"
+    for fid, comment, sentiment, label, drivers in rows:
+        if fid not in dataset.accepted:
+            continue
+        want = _stored_comment(dataset.accepted[fid][0])
+        insight = analyze(want)
+        got_insight = None if sentiment is None else (label, tuple(drivers))
+        want_insight = None if insight is None else (insight.label, insight.drivers)
+        close = (sentiment is None) == (insight is None) and (
+            insight is None or abs(sentiment - insight.sentiment) < 1e-5)  # stored as Float32
+        if comment != want or got_insight != want_insight or not close:
+            problems.append(f"comment of {fid}: expected {want!r} {want_insight}, got {comment!r} {got_insight}")
+    actual_themes = {tuple(r[:5]): list(r[5:]) for r in run.query(
+        "SELECT toUInt64(toUnixTimestamp(window_start)) * 1000, agency, service, channel, driver, "
+        "mentions, negative_mentions, positive_mentions FROM {db}.comment_themes")}
+    problems += _compare("themes", actual_themes, expected_themes)
+    return problems[:30]
 
 
 def export_differences(run: WorkerRun, dataset: Dataset, folder: Path) -> list[str]:
@@ -120,7 +160,7 @@ def export_differences(run: WorkerRun, dataset: Dataset, folder: Path) -> list[s
     against the files the dataset implies, byte for byte (tests/support/a11_v2_expected.py)."""
     touchpoints = [m for m in dataset.messages if isinstance(m, Touchpoint)]
     feedback = [EnrichedFeedback(fb.feedback_id, fb.touchpoint_id, fb.submitted_at, *cell, fb.touchpoint_id is not None,
-                                 fb.answers, fb.comment, fb.a11_v2) for fb, cell in dataset.accepted.values()]
+                                 fb.answers, _stored_comment(fb), fb.a11_v2) for fb, cell in dataset.accepted.values()]
     expected_data = DataSet(touchpoints, feedback)
     quarters = {fiscal_quarter_of(datetime.fromtimestamp(fb.submitted_at / 1000, UTC)) for fb in feedback}
     problems = []
