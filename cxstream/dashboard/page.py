@@ -4,7 +4,10 @@ It opens ``events`` (server-sent events) and redraws on every snapshot; it marks
 pushes stop.
 
 A service shows the 2019-2023 domains if it has figures of them (``forms`` has ``v1``), the
-current A-11 form's trust per scale and drivers if it has those (``v2``), both if both.
+current A-11 form's trust per scale and drivers if it has those (``v2``), both if both; under them,
+what its comments of the last hour say: the top negative themes with their counts and the latest
+negative comments (redacted by the snapshot, escaped here like every name). An open alert's line
+ends with its service's themes.
 
 Hooks for tests and scripts, one attribute per name (HTML-escaped, so ``element.dataset`` gives the
 exact strings back): ``#status[data-seq]`` counts snapshots drawn; each ``[data-cell]`` holds a
@@ -16,8 +19,14 @@ current form's trust for its ``data-agency``, ``data-service``, ``data-scale`` (
 name) holds one figure of a driver, all channels together, for its ``data-agency`` and
 ``data-service``: ``data-figure`` is ``went_well``, ``did_not_go_well`` (percent of those offered it)
 or ``offered``; each ``[data-alert]`` is an open alert of its ``data-agency``, ``data-service`` and
-``data-domain`` (open_alerts' name: a domain or ``v2_trust_<scale>``); ``section.svc`` carries
-``data-agency`` and ``data-service``. Names are never joined into one string: agency ``P|Q`` /
+``data-domain`` (open_alerts' name: a domain or ``v2_trust_<scale>``); each ``[data-theme]`` (the
+driver's name, not a ``data-driver``, which would make it a driver figure) is one of the last hour's
+top negative themes of its ``data-agency`` and ``data-service``, with ``data-negative`` (negative
+comments naming it) and ``data-mentions`` (all comments naming it), and each ``[data-alert-theme]``
+the same on an alert's line; each ``[data-verbatim]`` is one negative comment of its
+``data-agency`` and ``data-service``, with ``data-at`` (UTC epoch milliseconds) and
+``data-channel``, its text in the ``q`` inside; ``section.svc`` carries ``data-agency`` and
+``data-service``. Names are never joined into one string: agency ``P|Q`` /
 service ``R`` and agency ``P`` / service ``Q|R`` are two services, and a joined key once showed one's
 score on the other's alert. Inside the script, lookups are keyed by ``key(...)``, the JSON array of the names, which no
 two distinct tuples of strings share.
@@ -57,12 +66,19 @@ th.l,td.l{text-align:left}td.all{font-weight:600}
 td.ch{border-left:1px solid #eee}svg{vertical-align:middle}
 .form{margin:.5em 0 .1em;font-size:11px;font-weight:600;color:#1d2b3a;text-transform:uppercase;letter-spacing:.04em}
 table.drivers th,table.drivers td{width:11%}table.drivers .l{width:auto}.na{color:#aaa;font-size:11px}
+.themes{margin:.2em 0}.theme{display:inline-block;margin-right:1em}.theme .neg{color:#c62828;font-weight:700}
+.theme small,.verbatims small,.nocomments{color:#777}.verbatims{margin:.2em 0 .1em;padding-left:1.2em}
+.verbatims li{margin:.15em 0;white-space:normal}.verbatims q{font-style:italic}
+.tag{font-size:10px;color:#555;background:#eef1f4;border-radius:6px;padding:0 .4em;margin-left:.3em}
+#alerts .themes{color:#555}#alerts .theme{display:inline;margin:0}
 </style></head><body>
 <header><h1>cxstream &middot; live CX scores</h1><span id="status" data-seq="0">connecting&hellip;</span></header>
 <p class="legend">Rolling 15 minutes, per agency and service: <b>% positive</b> (answers 4&ndash;5 of 1&ndash;5)
 with responses and 95% interval, then each channel. Current A-11 form: <b>trust % favourable</b> (thumbs up, or
 4&ndash;5 on the five-point scale), each scale on its own; each driver's % <i>went well</i> and % <i>didn't go
-well</i> of the respondents offered it (<i>not offered</i> is not a zero).
+well</i> of the respondents offered it (<i>not offered</i> is not a zero). <b>Comments</b>, last hour: the
+drivers negative comments name most (negative comments, of all that name it) and the latest negative comments,
+redacted.
 <b class="low">Red</b>: below the @@THRESHOLD@@% alert threshold; grey: too few responses to trust.
 <i>Last hour</i>: in 5-minute steps (dashed line: threshold). Times are UTC.</p>
 <section id="alerts"><h2>Open alerts <small>(rolling 15-minute % positive, or % favourable for trust, now; responses in brackets; hover for the figures each fired on)</small></h2><div id="alert-list">waiting for data&hellip;</div></section>
@@ -161,12 +177,39 @@ function driverTable(b) {
     + row("offered", "offered", r => String(r.offered)) + "</tbody></table>";
 }
 
+function themeList(themes, names, hook, short) {
+  // The last hour's top negative themes: the driver, its negative comments, of all naming it.
+  return themes.map(t => {
+    // The driver's name is the hook's own value: a data-driver attribute would make it a [data-driver] figure.
+    const data = `="${esc(t.driver)}"` + hooks({...names, negative: t.negative_mentions, mentions: t.mentions});
+    const title = `last hour: ${t.negative_mentions} negative, ${t.positive_mentions} positive `
+      + `of ${t.mentions} comments about ${t.label}`;
+    return `<span class="theme" ${hook}${data} title="${esc(title)}">${esc(short ? t.driver : t.label)} `
+      + `<span class="neg">${t.negative_mentions}</span>${short ? "" : ` <small>of ${t.mentions}</small>`}</span>`;
+  }).join(short ? ", " : "");
+}
+
+function comments(b) {
+  // What customers say, under the scores: top complaints, then the latest negative comments, newest first.
+  const themes = b.themes || [], verbatims = b.verbatims || [], names = {agency: b.agency, service: b.service};
+  if (!themes.length && !verbatims.length) {
+    return `<p class="form">Comments, last hour</p><p class="nocomments">No negative comments in the last hour.</p>`;
+  }
+  const top = themes.length ? `<p class="themes">Top complaints: ${themeList(themes, names, "data-theme", false)}</p>` : "";
+  const latest = verbatims.map(v => `<li data-verbatim${hooks({...names, at: v.submitted_at_ms, channel: v.channel})}>`
+    + `<small>${utc(v.submitted_at_ms)} UTC &middot; ${esc(v.channel)}</small> <q>${esc(v.text)}</q>`
+    + (v.drivers || []).map(d => `<span class="tag">${esc(d)}</span>`).join("") + "</li>").join("");
+  return `<p class="form">Comments, last hour</p>${top}`
+    + (latest ? `<ul class="verbatims">${latest}</ul>` : "");
+}
+
 function serviceCard(b, threshold) {
   const v2 = b.forms.includes("v2"), v1 = b.forms.includes("v1") || !v2;
   let body = v1 ? domainTable(b, threshold) : "";
   if (v2) {
     body += `<p class="form">Current A-11 form</p>` + trustTable(b, threshold) + driverTable(b);
   }
+  body += comments(b);
   const badge = b.alerts ? `<span class="badge">${b.alerts} alert${b.alerts > 1 ? "s" : ""}</span>` : "";
   return `<section class="svc${b.alerts ? " alerting" : ""}"${hooks({agency: b.agency, service: b.service})}>`
     + `<h2>${esc(b.agency)}`
@@ -196,7 +239,10 @@ function alertList(alerts, services) {
       + `title="fired at ${a.pct.toFixed(1)}% on ${a.responses} responses `
       + `(threshold ${a.threshold}%) at ${utc(a.since_ms)} UTC">${esc(a.label || a.domain)} <b>${a.pctNow.toFixed(1)}%</b> `
       + `<small>(${a.nNow})</small></span>`).join(", ")
-    + ` <small>firing since ${utc(Math.min(...g.map(a => a.since_ms)))}</small></li>`).join("") + "</ul>";
+    + ` <small>firing since ${utc(Math.min(...g.map(a => a.since_ms)))}</small>`
+    + ((g[0].themes || []).length ? ` <span class="themes">&mdash; themes: `
+      + `${themeList(g[0].themes, {agency: g[0].agency, service: g[0].service}, "data-alert-theme", true)}</span>` : "")
+    + "</li>").join("") + "</ul>";
 }
 
 function draw(snap) {

@@ -1,6 +1,7 @@
 """The live page in a real browser (headless Chromium over DevTools) against a real worker, Kafka and
 ClickHouse, fed by `cxstream generate`'s traffic of both survey forms (``mixed``): numbers appear and
-are ClickHouse's (the domains, and the current form's trust per scale and drivers), they change when
+are ClickHouse's (the domains, the current form's trust per scale and drivers, and each service's
+comment themes and latest complaints, which the generator writes), they change when
 more traffic arrives (so a page that stops updating fails), and an induced incident's alert shows.
 Leaves a screenshot; ``DASHBOARD_SCREENSHOT=docs/img/dashboard.png`` refreshes the README's.
 
@@ -10,6 +11,13 @@ characters an old key joined them with must never share figures, and the current
 (each scale on its own), drivers and trust alerts show exactly the snapshot's numbers. The current
 form is also read from ClickHouse 18.16's own views, on rows a test writes into a database of its
 own (no worker), so the page's queries run on the real server.
+
+What comments say is checked the same three ways: on a fixed snapshot (each service's top negative
+themes with their counts, its latest negative comments newest first and escaped, an alert's line
+listing its themes), on the PII corpus stored unredacted and read through the page's own reader
+(none of its personal data may reach the page), and on 18.16 (themes and comments equal what
+``comment_themes_1h_all_channels`` and ``cx.feedback`` hold for rows written with the sink's own
+``feedback_row``, which computes each comment's insights).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +41,21 @@ import pytest
 from cxstream.ingest.kinds import input_kinds
 from cxstream.config import Settings
 from cxstream.dashboard.server import build_app
-from cxstream.dashboard.queries import SCALE_LABELS, V2_TRUST_ALERT, Snapshot, build_snapshot
+from cxstream.dashboard.queries import (
+    SCALE_LABELS,
+    THEME_LABELS,
+    THEMES_SHOWN,
+    V2_TRUST_ALERT,
+    VERBATIMS_SHOWN,
+    Snapshot,
+    build_snapshot,
+    verbatim_text,
+)
+from cxstream.insights import analyze
 from cxstream.ingest.generate import CATALOG, Incident, TrafficGenerator, daily_rhythm
 from cxstream.kafka_clients import reliable_producer
 from cxstream.schemas.codec import Codec
-from cxstream.schemas.records import Alert, DomainScore, DriverScore, TrustScore
+from cxstream.schemas.records import Alert, DomainScore, DriverScore, EnrichedFeedback, TrustScore
 from cxstream.scores import AnswerCounts, DriverCounts, TrustCounts
 from cxstream.sinks import tables
 from cxstream.sinks.migrate import migrate
@@ -45,6 +64,7 @@ from cxstream.vocabulary import DOMAINS, DRIVERS, TRUST_SCALES
 from tests.support.chromium import Page, chromium_page, serve_app
 from tests.support.clickhouse import local_client, unique_database
 from tests.support.worker import WorkerRun, running_worker, wait_for
+from tests.unit.test_dashboard import PII_CASES, pii_reader
 
 pytestmark = pytest.mark.integration
 
@@ -222,6 +242,18 @@ def test_the_live_page_shows_clickhouse_scores_updates_them_and_shows_the_incide
         figures = _current_form_matches(run, page)
         assert {k[3] for k in figures if k[0] == "trust"} == set(TRUST_SCALES), "mixed traffic has both scales"
         assert any(k[0] == "driver" for k in figures)
+        # What the generated customers wrote, through the worker's sink (which reads each comment):
+        # each service's themes and latest complaints exactly as the views hold them.
+        carded = {(d["agency"], d["service"]) for d in page.datasets("section.svc")}
+        said: tuple[dict[tuple[str, str], list[tuple[str, ...]]], ...] = ()
+
+        def comments_match() -> bool:
+            nonlocal said
+            said = _view_comments(run.query, carded)
+            return (_per_service(_page_themes(page), carded), _per_service(_page_verbatims(page), carded)) == said
+
+        wait_for(comments_match, timeout=30, what="the page to show exactly ClickHouse's themes and negative comments")
+        assert said[0][INCIDENT_SERVICE] and said[1][INCIDENT_SERVICE], "the incident's customers complain"
         cells = _cell(page, *INCIDENT_SERVICE, "satisfaction", "all")
         assert len(cells) == 1, f"exactly one cell must show the incident's satisfaction score, found {cells}"
         assert float(cells[0]) < 60.0, f"the incident's satisfaction score should be low, the page shows {cells[0]}"
@@ -567,6 +599,265 @@ def test_the_page_shows_the_current_form_as_clickhouses_views_have_it(
             assert page.evaluate(PAGE_TOTAL) == domain_total == 4 * 7
             assert _count(page, "[data-cell]", *V2_ONLY) == 0
             assert page.exceptions == [], f"the page's JavaScript threw: {page.exceptions}"
+    finally:
+        try:
+            client.execute(f"DROP DATABASE IF EXISTS {database}")
+        finally:
+            client.disconnect()
+
+
+# --- what comments say ----------------------------------------------------------------------------
+
+#: A service with complaints and an open alert; one whose names and comment are markup; one quiet.
+COMMENTED = ("VA", "claims")
+QUIET = ("DOS", "passports")
+#: Markup in a comment: escaped, it is text; not escaped, it would end the quote, add elements and run code.
+MARKUP_COMMENT = ('Rude clerk said <b>"wait"</b> & <i>left</i>. It\'s </q><img src=x onerror="window.pwned=1"> '
+                  '<script>window.pwned=2</script>')
+
+
+def _comments_snapshot(_settings: Settings) -> Snapshot:
+    """COMMENTED: satisfaction at 40% with an open alert, five themes (one praised only, one fourth)
+    and four negative comments (one long, one holding personal data as if stored unredacted);
+    MARKUP: a theme and MARKUP_COMMENT; QUIET: figures, no comment."""
+    now_ms = int(time.time() * 1000)
+    scores = [(*service, "all", "satisfaction", 40, pct, pct - 15, pct + 15, False)
+              for service, pct in ((COMMENTED, 40.0), (MARKUP, 70.0), (QUIET, 90.0))]
+    alerts = [(*COMMENTED, "satisfaction", 35.0, 30, 60.0, now_ms - 240_000, now_ms)]
+    themes = [(*COMMENTED, "employee", 10, 3, 5), (*COMMENTED, "ease", 9, 7, 1), (*COMMENTED, "humanity", 4, 3, 0),
+              (*COMMENTED, "efficiency", 15, 12, 2), (*COMMENTED, "transparency", 6, 0, 6),
+              (*MARKUP, "humanity", 2, 2, 0)]
+    verbatims = [
+        (*COMMENTED, "phone", now_ms - 240_000, "Oldest: nobody called back.", ["efficiency"]),
+        (*COMMENTED, "website", now_ms - 60_000, "The portal logged me out " + "again and again " * 30 + "so I quit.",
+         ["ease"]),
+        (*COMMENTED, "phone", now_ms - 120_000, "Call me on 555-123-4567 or jane.roe@example.com, on hold 3 hours!",
+         ["efficiency"]),
+        (*COMMENTED, "in_person", now_ms - 180_000, "Line never moved.", ["efficiency"]),
+        (*MARKUP, "phone", now_ms - 30_000, MARKUP_COMMENT, ["humanity", "employee"]),
+    ]
+    return build_snapshot(scores, [], alerts, now_ms - 3_300_000, threshold=60.0, themes=themes, verbatims=verbatims)
+
+
+def _page_themes(page: Page, hook: str = "theme") -> list[tuple[str, ...]]:
+    """Every theme the page shows (``theme``) or an alert line lists (``alert-theme``), in its order:
+    agency, service, driver (the hook's value), negative, mentions and text."""
+    return [tuple(row) for row in page.evaluate(
+        f"[...document.querySelectorAll('[data-{hook}]')].map(e => [e.dataset.agency, e.dataset.service, "
+        f"e.getAttribute('data-{hook}'), e.dataset.negative, e.dataset.mentions, e.textContent])")]
+
+
+def _page_verbatims(page: Page) -> list[tuple[str, ...]]:
+    """Every comment the page shows, in its order: agency, service, time (ms), channel, the text in
+    its quote, and the time and channel line."""
+    return [tuple(row) for row in page.evaluate(
+        "[...document.querySelectorAll('[data-verbatim]')].map(e => [e.dataset.agency, e.dataset.service, "
+        "e.dataset.at, e.dataset.channel, e.querySelector('q').textContent, e.querySelector('small').textContent])")]
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%M:%S")
+
+
+def _expected_comments(services: list[dict[str, Any]]) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """The themes and comments of ``/snapshot.json``'s services as the page must show them."""
+    themes = [(b["agency"], b["service"], t["driver"], str(t["negative_mentions"]), str(t["mentions"]),
+               f"{t['label']} {t['negative_mentions']} of {t['mentions']}") for b in services for t in b["themes"]]
+    verbatims = [(b["agency"], b["service"], str(v["submitted_at_ms"]), v["channel"], v["text"],
+                  f"{_utc(v['submitted_at_ms'])} UTC \u00b7 {v['channel']}") for b in services for v in b["verbatims"]]
+    return themes, verbatims
+
+
+def test_the_page_shows_each_services_complaints_newest_comments_first_escaped_and_the_themes_behind_an_alert(
+) -> None:
+    app = build_app(Settings(), push_seconds=0.2, reader=_comments_snapshot)
+    with serve_app(app) as url, chromium_page() as page:
+        page.goto(url)
+        page.wait_for(f"{PAGE_SEQ} > 0", timeout=30, what="the first snapshot")
+        with urllib.request.urlopen(url + "snapshot.json", timeout=10) as response:
+            snap = json.load(response)
+        themes, verbatims = _expected_comments(snap["services"])
+        assert _page_themes(page) == themes
+        assert _page_verbatims(page) == verbatims
+
+        # What those rest on, spelled out: the top three negative themes with their counts, readable.
+        assert [t[2:5] for t in themes if t[:2] == COMMENTED] == [
+            ("efficiency", "12", "15"), ("ease", "7", "9"), ("employee", "3", "10")]
+        assert themes[0][5] == f"{THEME_LABELS['efficiency']} 12 of 15" and len(themes) == THEMES_SHOWN + 1
+        # Three comments, newest first, the long one cut with an ellipsis, personal data redacted.
+        shown = [v for v in verbatims if v[:2] == COMMENTED]
+        assert len(shown) == VERBATIMS_SHOWN and [int(v[2]) for v in shown] == sorted((int(v[2]) for v in shown),
+                                                                                     reverse=True)
+        assert shown[0][4].startswith("The portal logged me out again") and shown[0][4].endswith("\u2026")
+        assert shown[1][4] == "Call me on [PHONE] or [EMAIL], on hold 3 hours!"
+        assert [v[3] for v in shown] == ["website", "phone", "in_person"]
+        # Markup in a comment and in names is text, never elements, never code.
+        [markup] = [v for v in verbatims if v[:2] == MARKUP]
+        assert markup[4] == MARKUP_COMMENT
+        assert page.evaluate("document.querySelectorAll('main b, main i, main img, main script').length") == 0
+        assert page.evaluate("window.pwned === undefined")
+        # A service with no negative comment says so.
+        quiet = page.texts("section.svc", {"agency": QUIET[0], "service": QUIET[1]})
+        assert len(quiet) == 1 and "No negative comments in the last hour." in quiet[0]
+
+        # The alert lists the themes behind it, in the same order, with their negative counts.
+        listed = page.evaluate("document.getElementById('alert-list').textContent")
+        assert "\u2014 themes: efficiency 12, ease 7, employee 3" in listed, listed
+        assert [t[:4] for t in _page_themes(page, "alert-theme")] == [t[:4] for t in themes if t[:2] == COMMENTED]
+        assert [t["driver"] for t in snap["alerts"][0]["themes"]] == ["efficiency", "ease", "employee"]
+        assert page.exceptions == [], f"the page's JavaScript threw: {page.exceptions}"
+        page.screenshot(Path(os.environ.get("DASHBOARD_COMMENTS_SCREENSHOT", "/tmp/cxstream-dashboard-comments.png")))
+
+
+def test_no_personal_data_of_the_pii_corpus_reaches_the_page() -> None:
+    """Every positive of the PII corpus stored unredacted as a negative comment, read through the page's
+    own reader (``read_snapshot`` on a client answering those rows): the page shows each comment,
+    redacted, and none of the personal data, in its text or anywhere in its document."""
+    app = build_app(Settings(), push_seconds=0.2, reader=pii_reader())
+    with serve_app(app) as url, chromium_page() as page:
+        page.goto(url)
+        page.wait_for(f"{PAGE_SEQ} > 0", timeout=30, what="the first snapshot")
+        document = page.evaluate("document.documentElement.outerHTML")
+        text = page.evaluate("document.body.innerText")
+        shown = {v[1]: v[4] for v in _page_verbatims(page)}
+        assert len(shown) == len(PII_CASES)
+        for i, case in enumerate(PII_CASES):
+            for kind in case["kinds"]:
+                assert f"[{kind}]" in shown[f"case-{i:02d}"], (case["text"], shown[f"case-{i:02d}"])
+            for secret in case["secrets"]:
+                assert secret not in document and secret not in text, secret
+        assert page.exceptions == [], f"the page's JavaScript threw: {page.exceptions}"
+
+
+#: Negative comments of the last hour, newest last (minutes back, channel, text), for COMMENTED.
+COMPLAINTS = (
+    (5.0, "phone", "I still have no idea what the status of my refund is."),
+    (4.0, "in_person", "Staff were rude and the line never moved."),
+    (3.0, "phone", "Transferred four times, then the call dropped. Terrible."),
+    (2.0, "website", "Website kept crashing when I tried to upload the form."),
+    (1.5, "website", "The login page is confusing and the letter made no sense. " * 8),  # cut on the page
+    (1.0, "phone", "Waited on hold for three hours and nobody called back."),
+    (0.75, "phone", "Email me at jane.roe@example.com, I waited three hours on hold and nobody called back."),
+)
+#: Praise in the same hour (counts as a mention, never shown), and a complaint older than the hour.
+PRAISE = (1.0, "phone", "The agent was kind and fixed my claim in ten minutes.")
+TOO_OLD = (120.0, "phone", "Waited on hold for three hours and nobody called back.")
+#: Negative comments of a service with no figures in the last 15 minutes and no alert: no card.
+UNSCORED = ("HHS", "medicare")
+
+
+def _view_comments(view: Callable[[str], list[tuple[Any, ...]]], services: set[tuple[str, str]]
+                   ) -> tuple[dict[tuple[str, str], list[tuple[str, ...]]], dict[tuple[str, str], list[tuple[str, ...]]]]:
+    """What the page must show per service, from the views themselves: comment_themes_1h_all_channels'
+    drivers with negative mentions, most first (then most mentions, then the contract's order), three
+    at most; cx.feedback's negative comments of the last hour, newest first, three at most, as the
+    page writes them (redacted and cut)."""
+    themes: dict[tuple[str, str], list[tuple[Any, ...]]] = {s: [] for s in services}
+    for agency, service, driver, mentions, negative, _positive in view(
+            "SELECT agency, service, driver, mentions, negative_mentions, positive_mentions "
+            "FROM {db}.comment_themes_1h_all_channels"):
+        if (agency, service) in themes and negative > 0:
+            themes[(agency, service)].append((driver, negative, mentions))
+    expected_themes = {s: [(d, str(n), str(m), f"{THEME_LABELS[d]} {n} of {m}")
+                           for d, n, m in sorted(rows, key=lambda r: (-r[1], -r[2], DRIVERS.index(r[0])))[:THEMES_SHOWN]]
+                       for s, rows in themes.items()}
+    comments: dict[tuple[str, str], list[tuple[Any, ...]]] = {s: [] for s in services}
+    for agency, service, channel, at_ms, comment, feedback_id in view(
+            "SELECT agency, service, channel, submitted_at_ms, comment, feedback_id FROM {db}.feedback "
+            "WHERE comment_label = 'negative' AND submitted_at >= toStartOfMinute(now()) - INTERVAL 59 MINUTE"):
+        if (agency, service) in comments:
+            comments[(agency, service)].append((at_ms, channel, comment, feedback_id))
+    expected_comments = {s: [(str(at), channel, verbatim_text(comment)[0], f"{_utc(at)} UTC \u00b7 {channel}")
+                             for at, channel, comment, _id in sorted(rows, key=lambda r: (-r[0], r[3]))[:VERBATIMS_SHOWN]]
+                         for s, rows in comments.items()}
+    return expected_themes, expected_comments
+
+
+def _per_service(rows: list[tuple[str, ...]], services: set[tuple[str, str]]) -> dict[tuple[str, str], list[tuple[str, ...]]]:
+    """The page's themes or comments per service, in its order, without the two names."""
+    found: dict[tuple[str, str], list[tuple[str, ...]]] = {s: [] for s in services}
+    for row in rows:
+        found.setdefault((row[0], row[1]), []).append(row[2:])
+    return found
+
+
+def test_the_page_shows_the_comments_themes_and_latest_complaints_as_clickhouses_views_have_them(
+    stack: StackStatus, settings: Settings
+) -> None:
+    """The dashboard's own queries on ClickHouse 18.16, no worker: comments written with the sink's
+    ``feedback_row`` (which reads each one's sentiment and drivers) into a fresh database, some twice
+    (a replay); the page's themes, comments and alert line equal what comment_themes_1h_all_channels
+    and cx.feedback hold, a comment stored unredacted is shown redacted, and a service with no figures
+    gets no card."""
+    database = unique_database("cx_test_dashboard_comments")
+    client = local_client(settings)
+    try:
+        migrate(client, database, bi_min_responses=10)
+        [(minute,)] = client.execute("SELECT toUnixTimestamp(toStartOfMinute(now()))")
+        now_ms = int(minute) * 1000 + 30_000  # from the server's minute: none in the future, all but TOO_OLD in the hour
+        feedback: list[EnrichedFeedback] = []
+
+        def comment(service: tuple[str, str], minutes_back: float, channel: str, text: str) -> None:
+            feedback.append(EnrichedFeedback(f"fb-{len(feedback)}", None, now_ms - int(minutes_back * 60_000), *service,
+                                             channel, False, {"satisfaction": 2}, text))
+
+        for back, channel, text in (*COMPLAINTS, PRAISE, TOO_OLD):
+            comment(COMMENTED, back, channel, text)
+        comment(MARKUP, 2.5, "phone", MARKUP_COMMENT)
+        comment(UNSCORED, 1.0, "phone", COMPLAINTS[2][2])
+        assert all(analyze(text) is not None and analyze(text).label == "negative"  # type: ignore[union-attr]
+                   for _back, _channel, text in (*COMPLAINTS, (0, "", MARKUP_COMMENT))), "the complaints read negative"
+        rows = [tables.feedback_row(fb, version=1) for fb in feedback]
+        tables.insert(client, database, tables.FEEDBACK, rows)
+        tables.insert(client, database, tables.FEEDBACK, rows[:4])  # a replayed batch: counted once
+        a = AnswerCounts(3, 2, 1, 1, 1)
+        tables.insert(client, database, tables.SCORES, [
+            tables.score_row(DomainScore((int(minute) - 60 * back) * 1000, 60, *service, "phone", "satisfaction",
+                                         a.responses, *a.as_tuple(), a.mean, a.pct_positive, 1))
+            for back in (1, 2) for service in (COMMENTED, MARKUP)])
+        alert = Alert(*COMMENTED, "satisfaction", "firing", 25.0, 16, 60.0, 20, now_ms, now_ms + 1)
+        tables.insert(client, database, tables.ALERTS, [tables.alert_row(alert, 1)])
+
+        def view(sql: str) -> list[tuple[Any, ...]]:
+            return list(client.execute(sql.replace("{db}", database)))
+
+        app = build_app(dataclasses.replace(settings, clickhouse_database=database), push_seconds=0.5)
+        with serve_app(app) as url, chromium_page() as page:
+            page.goto(url)
+            page.wait_for(f"{PAGE_SEQ} > 0", timeout=30, what="the first snapshot")
+            assert page.evaluate("document.getElementById('status').className") == "", page.evaluate(
+                "document.getElementById('status').textContent")
+            carded = {COMMENTED, MARKUP}
+            assert {(d["agency"], d["service"]) for d in page.datasets("section.svc")} == carded
+
+            themes, comments = _view_comments(view, carded)
+            assert _per_service(_page_themes(page), carded) == themes
+            assert _per_service(_page_verbatims(page), carded) == comments
+
+            # What the comparison rests on: the views hold more than the page shows, and the page
+            # shows it right.
+            assert len(themes[COMMENTED]) == THEMES_SHOWN and themes[COMMENTED][0][0] == "efficiency"
+            [(replayed,)] = view("SELECT count() FROM {db}.feedback WHERE feedback_id = 'fb-0'")
+            assert replayed == 1
+            negative = view("SELECT count() FROM {db}.feedback WHERE comment_label = 'negative' "
+                            f"AND agency = '{COMMENTED[0]}'")
+            assert negative[0][0] == len(COMPLAINTS) + 1, "the old complaint is stored, and not shown"
+            shown = comments[COMMENTED]
+            assert [c[2] for c in shown][0] == "Email me at [EMAIL], I waited three hours on hold and nobody called back."
+            assert shown[2][2].endswith("\u2026") and shown[2][2].startswith("The login page is confusing")
+            [(stored,)] = view("SELECT count() FROM {db}.feedback WHERE comment LIKE '%jane.roe@example.com%'")
+            assert stored == 1, "the store holds it unredacted (written past the entry points)"
+            assert "jane.roe" not in page.evaluate("document.documentElement.outerHTML")
+            assert [c[2] for c in comments[MARKUP]] == [MARKUP_COMMENT]
+            assert page.evaluate("document.querySelectorAll('main b, main i, main img, main script').length") == 0
+
+            # The open alert lists its service's themes.
+            assert _page_alerts(page) == [(*COMMENTED, "satisfaction")]
+            assert [t[2:4] for t in _page_themes(page, "alert-theme")] == [t[:2] for t in themes[COMMENTED]]
+            listed = page.evaluate("document.getElementById('alert-list').textContent")
+            assert "\u2014 themes: " + ", ".join(f"{d} {n}" for d, n, *_ in themes[COMMENTED]) in listed, listed
+            assert page.exceptions == [], f"the page's JavaScript threw: {page.exceptions}"
+            page.screenshot(Path("/tmp/cxstream-dashboard-comments-clickhouse.png"))
     finally:
         try:
             client.execute(f"DROP DATABASE IF EXISTS {database}")
