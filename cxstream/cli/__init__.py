@@ -40,6 +40,7 @@ def main(ctx: click.Context, **overrides: Any) -> None:
 
 
 def _register_subcommands() -> None:
+    from cxstream.cli.comments import comments
     from cxstream.cli.dashboard import dashboard
     from cxstream.cli.db import db
     from cxstream.cli.gateway import gateway
@@ -51,7 +52,7 @@ def _register_subcommands() -> None:
     from cxstream.cli.topics import topics
     from cxstream.cli.worker import worker
 
-    for command in (publish, generate, worker, dashboard, gateway, keys, stack, topics, db, report):
+    for command in (publish, generate, worker, dashboard, gateway, keys, stack, topics, db, report, comments):
         main.add_command(command)
 
 
