@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import random
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,42 @@ from click.testing import CliRunner
 from cxstream.cli import main
 from cxstream.ingest.kinds import input_kinds
 from cxstream.errors import CxstreamError
-from cxstream.ingest.generate import DIGITAL, STAFFED, Event, Incident, TrafficGenerator
+from cxstream.ingest.generate import (
+    CATALOG,
+    CHANNEL_KIND,
+    COMMENT_DRIVERS,
+    COMMENT_LINES,
+    DIGITAL,
+    DRIVER_OF_DOMAIN,
+    GENERAL_LINES,
+    HAPPY,
+    INCIDENT_LINES,
+    NEUTRAL_LINES,
+    OTHER_TOPIC_LINES,
+    PROFILES,
+    SERVICE_WORDS,
+    STAFF_WORDS,
+    STAFFED,
+    UNDECIDED,
+    UNHAPPY,
+    CommentLine,
+    Event,
+    Incident,
+    Respondent,
+    TrafficGenerator,
+    fits,
+    say,
+    wait_words,
+    write_comment,
+)
 from cxstream.ingest.publish import Rejection
+from cxstream.insights import CommentInsight, analyze
+from cxstream.redaction import redact
 from cxstream.schemas.codec import Codec
 from cxstream.vocabulary import DRIVERS, FAVOURABLE_TRUST, REQUIRED_DRIVERS
 
 START = 1_795_600_000_000  # a fixed instant, so runs compare
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "comments" / "corpus.jsonl"
 HOUR_MS = 3_600_000
 
 
@@ -124,9 +156,14 @@ def test_traffic_follows_a_daily_rhythm() -> None:
 
 
 # --- the survey form: v1, the current A-11 form (a11_v2), or a mix --------------------------------
-#: sha256 of seed 7's first 10 minutes as the generator wrote them before it knew the current form
-#: (commit 0c07571): `--form v1`, the default, must not change a byte of anyone's traffic.
-V1_SEED7_DIGEST = "f12679d11ef865826d9c64a662cd58d6f22d992afba79aec850e3240b7a8250a"
+#: sha256 of seed 7's first 10 minutes, `--form v1` (the default). It moved once on purpose: the
+#: comments are written from templates that follow each respondent's answers (they were picked from
+#: 8 fixed sentences, digest f12679d1... from commit 0c07571 to d4373a2), so which feedback carries
+#: a comment and its text changed. Everything else did not, byte for byte (the digest below).
+V1_SEED7_DIGEST = "9f63710388f222a1756807c83b715782e018a5ab61968f7732543c20f925760a"
+#: The same 10 minutes without the comment field, as every generator since commit 0c07571 wrote
+#: them: touchpoints, timing, ids, duplicates and answers.
+V1_SEED7_WITHOUT_COMMENTS_DIGEST = "e521389be1ba403eb1e20b07b7c55b3d4f73c5897e73a6dfc7e99b2f4a27e22f"
 INCIDENT_CELL = ("VA", "disability-claims", "phone")
 
 
@@ -158,23 +195,27 @@ def _favourable(a11_v2: dict[str, Any]) -> bool:
     return a11_v2["trust"] in FAVOURABLE_TRUST[a11_v2["trust_scale"]]
 
 
-def test_form_v1_is_the_default_and_gives_the_traffic_the_generator_always_gave() -> None:
-    digest = hashlib.sha256()
+def test_form_v1_is_the_default_and_gives_the_traffic_the_generator_always_gave_but_its_comments() -> None:
+    digest, without_comments = hashlib.sha256(), hashlib.sha256()
     for e in _events(seed=7, seconds=600, form="v1"):
         digest.update(f"{e.emit_ms} {e.kind} {json.dumps(e.body)}\n".encode())
+        body = {k: v for k, v in e.body.items() if k != "comment"}
+        without_comments.update(f"{e.emit_ms} {e.kind} {json.dumps(body)}\n".encode())
+    assert without_comments.hexdigest() == V1_SEED7_WITHOUT_COMMENTS_DIGEST
     assert digest.hexdigest() == V1_SEED7_DIGEST
     assert [e.body for e in _events(seed=7, seconds=600)] == [e.body for e in _events(seed=7, seconds=600, form="v1")]
 
 
 @pytest.mark.parametrize("form", ["v2", "mixed"])
-def test_the_form_changes_the_survey_answers_and_nothing_else(form: str) -> None:
+def test_the_form_changes_the_survey_answers_and_comments_and_nothing_else(form: str) -> None:
     v1 = _events(seed=3, seconds=600)
     other = _events(seed=3, seconds=600, form=form)
     assert other == _events(seed=3, seconds=600, form=form)  # seeded: the same again
     assert other != _events(seed=4, seconds=600, form=form)
 
     def without_survey(events: list[Event]) -> list[tuple[int, str, dict[str, Any]]]:
-        return [(e.emit_ms, e.kind, {k: v for k, v in e.body.items() if k not in ("answers", "a11_v2")})
+        # the comment follows the answers of the form asked (what was ticked on the current form)
+        return [(e.emit_ms, e.kind, {k: v for k, v in e.body.items() if k not in ("answers", "a11_v2", "comment")})
                 for e in events]
     assert without_survey(other) == without_survey(v1)
     for before, now in zip(v1, other, strict=True):
@@ -296,3 +337,169 @@ def test_out_writes_feedback_of_the_form_asked_that_publish_accepts(
     codec_kinds = input_kinds(Codec())
     for f in feedback:
         codec_kinds["feedback"].to_message(f)  # Rejection on a line `cxstream publish` would refuse
+
+
+# --- comments: written from templates, following the respondent's answers ---------------------------------
+def _lines_of_every_kind() -> list[CommentLine]:
+    return [*COMMENT_LINES, *INCIDENT_LINES, *(line for lines in GENERAL_LINES.values() for line in lines),
+            *NEUTRAL_LINES, *(line for lines in OTHER_TOPIC_LINES.values() for line in lines)]
+
+
+def _long_waits(channel: str) -> list[str | None]:
+    """The words of the long waits a channel's touchpoints can have (a few times its mean)."""
+    mean = PROFILES[channel].mean_wait
+    return [None, *sorted({wait_words(int(factor * mean) + 1) for factor in (2, 3, 5, 10, 20)})]
+
+
+def _respondents_for(channel: str) -> Iterator[Respondent]:
+    """One respondent per slot value a sentence can show on ``channel``: each service, whom they
+    met, each long wait (the sentences' own words are the same for every stance)."""
+    for service in SERVICE_WORDS:
+        for staff in STAFF_WORDS.get(channel, (None,)):
+            for wait in _long_waits(channel):
+                yield Respondent(UNHAPPY, service, channel, staff=staff, wait=wait)
+
+
+def test_every_comment_sentence_reads_as_tagged_in_every_slot_and_carries_no_personal_data() -> None:
+    """The analyzer reads each sentence as its tag says (lean and drivers), also typed in lower
+    case without a full stop, for every service, channel, staff and wait it can name."""
+    channels = {channel for services in CATALOG.values() for cs in services.values() for channel in cs}
+    texts: dict[str, CommentLine] = {}
+    for line in _lines_of_every_kind():
+        for channel in sorted(channels):
+            for who in _respondents_for(channel):
+                if fits(line, who):
+                    texts.setdefault(say(line, who), line)
+    assert len(texts) > 500
+    wrong = []
+    for text, line in texts.items():
+        assert redact(text) == text and len(text) < 300
+        for typed in (text, text.lower().rstrip(".")):
+            insight = analyze(typed)
+            assert insight is not None
+            if (insight.label, insight.drivers) != (line.tone, line.drivers):
+                wrong.append((typed, insight.label, insight.drivers))
+    assert wrong == []
+
+
+def test_written_comments_read_as_written() -> None:
+    """Whole comments (sentences, a mixed opener, a closer, phone typing) read as the generator
+    meant them: the lean drawn for the respondent and exactly the drivers named."""
+    rng = random.Random(280)
+    channels = list(CHANNEL_KIND)
+    for _ in range(3000):
+        channel = rng.choice(channels)
+        drivers = [d for d in COMMENT_DRIVERS if d != "employee" or channel in STAFF_WORDS]
+        rng.shuffle(drivers)
+        cut = rng.randint(0, 3)
+        who = Respondent(rng.choice([HAPPY, UNDECIDED, UNHAPPY]), rng.choice(list(SERVICE_WORDS)), channel,
+                         tuple(drivers[:cut]), tuple(drivers[cut:cut + rng.randint(0, 3)]),
+                         rng.random() < 0.2, rng.random() < 0.2, rng.choice(_long_waits(channel)),
+                         rng.random() < 0.3, rng.random() < 0.3, rng.random() < 0.3,
+                         rng.choice(STAFF_WORDS.get(channel, (None,))))
+        written = write_comment(rng, who)
+        insight = analyze(written.text)
+        assert insight is not None
+        assert (insight.label, insight.drivers) == (written.tone, written.drivers), written
+
+
+def _commented(events: list[Event]) -> list[tuple[tuple[str, str, str], dict[str, Any], CommentInsight]]:
+    """Cell, body and analyzer reading of every generated comment (each feedback once)."""
+    seen: set[str] = set()
+    out = []
+    for cell, body in _feedback_by_cell(events):
+        if "comment" in body and body["feedback_id"] not in seen:
+            seen.add(body["feedback_id"])
+            insight = analyze(body["comment"])
+            assert insight is not None
+            out.append((cell, body, insight))
+    return out
+
+
+def _stance(body: dict[str, Any]) -> str:
+    """How the respondent answered: current-form trust (a five-point 3 undecided), else satisfaction."""
+    if "a11_v2" in body:
+        a = body["a11_v2"]
+        if _favourable(a):
+            return "happy"
+        return "undecided" if (a["trust_scale"], a["trust"]) == ("five_point", 3) else "unhappy"
+    satisfaction = body["answers"]["satisfaction"]
+    return "happy" if satisfaction >= 4 else "undecided" if satisfaction == 3 else "unhappy"
+
+
+@pytest.mark.parametrize("form", ["v1", "v2", "mixed"])
+def test_comments_are_a_modest_share_varied_seeded_and_in_our_own_words(form: str) -> None:
+    events = _survey_events(form)
+    feedback = {e.body["feedback_id"]: e.body for e in events if e.kind == "feedback"}
+    comments = [body["comment"] for body in feedback.values() if "comment" in body]
+    assert 0.15 <= len(comments) / len(feedback) <= 0.25
+    assert len(set(comments)) > 300  # half an hour: templates with slots, not a short list
+    assert all(redact(c) == c for c in comments)  # no personal data to redact
+    corpus = {json.loads(line)["text"] for line in CORPUS.read_text().splitlines()}
+    # the generator's words are not the analyzer's test corpus (beyond "N/A" and "Fine.")
+    assert not corpus & {c for c in comments if len(c.split()) > 3}
+    again = _events(seed=7, seconds=1800, feedback_share=0.5, form=form)
+    assert [e.body.get("comment") for e in again] == [e.body.get("comment") for e in events]
+
+
+@pytest.mark.parametrize("form", ["v1", "v2"])
+def test_happy_respondents_mostly_praise_unhappy_ones_complain_and_many_are_neutral(form: str) -> None:
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for _, body, insight in _commented(_survey_events(form)):
+        labels[_stance(body)][insight.label] += 1
+    share = {stance: {label: n / c.total() for label, n in c.items()} for stance, c in labels.items()}
+    assert all(c.total() > 150 for c in labels.values()), labels
+    assert share["happy"]["positive"] > 0.6 and share["happy"]["negative"] < 0.1, share
+    assert share["unhappy"]["negative"] > 0.75 and share["unhappy"]["positive"] < 0.1, share
+    assert max(share["undecided"], key=share["undecided"].__getitem__) == "neutral", share
+    everyone = sum(labels.values(), Counter())
+    assert everyone["neutral"] / everyone.total() > 0.2
+
+
+def _complaints_about(comments: list[tuple[tuple[str, str, str], dict[str, Any], CommentInsight]],
+                      drivers: set[str], at_least: int = 40) -> float:
+    """Share of the comments that read negative and name one of ``drivers``."""
+    assert len(comments) >= at_least
+    return sum(i.label == "negative" and bool(drivers & set(i.drivers)) for _, _, i in comments) / len(comments)
+
+
+@pytest.mark.parametrize("form", ["v1", "v2", "mixed"])
+def test_an_incidents_comments_are_mostly_complaints_about_what_it_broke(form: str) -> None:
+    broken = {"efficiency", "ease"}  # what INCIDENT_DRIVER_DROP takes most from
+    incident = _commented(_survey_events(form, seed=1, incidents=(Incident(*INCIDENT_CELL),)))
+    normal = _commented(_survey_events(form, seed=1))
+    in_cell = [c for c in incident if c[0] == INCIDENT_CELL]
+    elsewhere = [c for c in incident if c[0] != INCIDENT_CELL]
+
+    assert sum(i.label == "negative" for _, _, i in in_cell) / len(in_cell) > 0.65
+    assert _complaints_about(in_cell, broken) > 0.55
+    assert _complaints_about(in_cell, broken) > _complaints_about(elsewhere, broken) + 0.4
+    # the same cell on an ordinary day (an incident also floods its cell: it has fewer comments then)
+    assert _complaints_about(in_cell, broken) > \
+        _complaints_about([c for c in normal if c[0] == INCIDENT_CELL], broken, at_least=10) + 0.4
+    negative_mentions = Counter(d for _, _, i in in_cell if i.label == "negative" for d in i.drivers)
+    assert negative_mentions.most_common(1)[0][0] in broken  # the theme the page and `cxstream comments` lead with
+
+
+def test_comments_never_contradict_what_the_respondent_ticked_or_answered() -> None:
+    incidents = (Incident(*INCIDENT_CELL),)
+    named = total = 0
+    for _, body, insight in _commented(_survey_events("v2", seed=1, incidents=incidents)):
+        a = body["a11_v2"]
+        if insight.label == "negative":
+            assert not set(insight.drivers) & set(a["went_well"]), (body["comment"], a)
+            if insight.drivers:
+                total += 1
+                named += set(insight.drivers) <= set(a["did_not_go_well"])
+        elif insight.label == "positive":
+            assert not set(insight.drivers) & set(a["did_not_go_well"]), (body["comment"], a)
+    assert total > 100 and named / total > 0.75  # mostly what they ticked; else what happened (a long wait)
+    high_low: dict[str, set[str]] = {}
+    for _, body, insight in _commented(_survey_events("v1", seed=1, incidents=incidents)):
+        answers = body["answers"]
+        high_low["positive"] = {DRIVER_OF_DOMAIN[d] for d, n in answers.items() if d in DRIVER_OF_DOMAIN and n >= 4}
+        high_low["negative"] = {DRIVER_OF_DOMAIN[d] for d, n in answers.items() if d in DRIVER_OF_DOMAIN and n <= 2}
+        if insight.label == "negative":
+            assert not set(insight.drivers) & high_low["positive"], (body["comment"], answers)
+        elif insight.label == "positive":
+            assert not set(insight.drivers) & high_low["negative"], (body["comment"], answers)
