@@ -6,6 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 # The venv is rebuilt when the declared or locked dependencies change.
 INSTALLED := $(VENV)/.installed
+# Test processes (pytest-xdist) for make check and make test; 1 runs one stream.
+PYTEST_STREAMS ?= 2
 
 .PHONY: help install stack-up stack-down stack-status check lint typecheck test integration demo bench faults clean
 
@@ -46,13 +48,14 @@ lint: install
 # fixture are marked automatically), with CXSTREAM_TEST_TIER=check making any that would still
 # ask for the stack fail instead of starting it.
 check: lint typecheck
-	CXSTREAM_TEST_TIER=check $(BIN)/python -m pytest -q -m "not integration and not faults"
+	CXSTREAM_TEST_TIER=check $(BIN)/python -m pytest -q -n $(PYTEST_STREAMS) -m "not integration and not faults"
 
-# The whole suite, unit -> integration -> fault scenarios. The session fixtures start Kafka and
-# ClickHouse when they are not running and stop exactly what they started at the end, also when
-# tests fail.
+# The whole suite, unit -> integration -> fault scenarios, in two streams (pytest-xdist, a test
+# file per stream at a time): the integration tier mostly waits on brokers, servers and worker
+# processes, and two streams overlap those waits. Kafka and ClickHouse are started when they are
+# not running and exactly what was started is stopped at the end, also when tests fail.
 test: lint typecheck
-	$(BIN)/python -m pytest --durations=30
+	$(BIN)/python -m pytest -n $(PYTEST_STREAMS) --dist loadfile --durations=30
 
 # The integration tier alone (the stack must be up or startable), without the fault scenarios.
 integration: install

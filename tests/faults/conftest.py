@@ -1,4 +1,4 @@
-"""The fault scenarios' figures, printed as one table at the end of the run.
+"""The fault scenarios' figures, printed as one table at the end of the run (tests/conftest.py).
 
 Each scenario records what it sent, what it injected and how many differences the checker found
 (0 when it passed; the count it raised with when it failed), so `make faults` and `make test`
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import pytest
 
@@ -28,22 +28,13 @@ class FaultFigures:
     notes: list[str] = field(default_factory=list)
 
 
-_RECORDED: list[FaultFigures] = []
+#: The name under which a scenario's figures travel in its test report (tests/conftest.py prints
+#: the table from the reports, so it also works when an xdist worker ran the scenario).
+FIGURES_PROPERTY = "cxstream_fault_figures"
 
 
 @pytest.fixture
 def fault_figures(request: pytest.FixtureRequest) -> Iterator[FaultFigures]:
     figures = FaultFigures(scenario=request.node.name.removeprefix("test_"))
     yield figures
-    _RECORDED.append(figures)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _RECORDED:
-        return
-    terminalreporter.section("fault scenarios")
-    width = max(len(f.scenario) for f in _RECORDED)
-    terminalreporter.write_line(f"{'scenario':<{width}}  {'events':>7}  {'differences':>11}  faults injected")
-    for f in _RECORDED:
-        differences = "not reached" if f.differences is None else str(f.differences)
-        terminalreporter.write_line(f"{f.scenario:<{width}}  {f.events:>7}  {differences:>11}  {f.faults}")
+    request.node.user_properties.append((FIGURES_PROPERTY, asdict(figures)))
