@@ -32,6 +32,9 @@ from cxstream.vocabulary import (
 MAX_ID_LENGTH: Final = 64
 MAX_NAME_LENGTH: Final = 128  # agency and service names
 MAX_COMMENT_LENGTH: Final = 2000
+#: Longer comments are refused before redaction reads them: redaction shortens text at most ~3x
+#: (a 16-digit card number becomes "[CARD]"), so none of them could end within the limit.
+MAX_COMMENT_BEFORE_REDACTION: Final = 5 * MAX_COMMENT_LENGTH
 MAX_SECONDS: Final = 2**31 - 1  # Avro int
 #: Times before this are refused (no A-11 data predates Section 280's ancestors by that much).
 EARLIEST_MS: Final = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp() * 1000)
@@ -189,6 +192,9 @@ def _feedback(
     if comment is not None:
         if not isinstance(comment, str):
             errors.add("comment", "not_a_string", f"must be text, got {type(comment).__name__}")
+            comment = None
+        elif len(comment) > MAX_COMMENT_BEFORE_REDACTION:
+            errors.add("comment", "too_long", f"{len(comment)} characters, at most {MAX_COMMENT_LENGTH}")
             comment = None
         else:
             comment = redact(comment)

@@ -93,6 +93,8 @@ class _Borrowed:
 def _run(backend: Backend, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
     if backend.name == CHDB:
         monkeypatch.setattr("cxstream.sinks.connection.connect", lambda *a, **k: _Borrowed(backend.client))
+    # Text output wraps at the terminal's width: a wide one here, whatever terminal runs the suite.
+    monkeypatch.setenv("COLUMNS", "160")
     return CliRunner().invoke(main, ["comments", "--clickhouse-database", backend.database, *args])
 
 

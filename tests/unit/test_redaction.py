@@ -15,7 +15,9 @@ import pytest
 from cxstream.ingest.kinds import input_kinds
 from cxstream.redaction import luhn_valid, redact, redact_with_counts
 from cxstream.schemas.codec import Codec
+from cxstream.schemas.errors import ValidationError
 from cxstream.schemas.records import Feedback
+from cxstream.schemas.validation import feedback_from_json
 
 CORPUS = [json.loads(line) for line in
           (Path(__file__).resolve().parents[1] / "fixtures" / "pii" / "corpus.jsonl").read_text().splitlines()]
@@ -66,3 +68,28 @@ def test_the_publish_path_redacts_comments_before_encoding() -> None:
                                 "answers": {"satisfaction": 5}, "comment": "call me at 555-123-4567"})
     assert codec.decode_record(value, Feedback).comment == "call me at [PHONE]"
     assert redact("no personal data here") == "no personal data here"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("text", ["x" * 400_000, "x" * 200_000 + "@" + "a." * 100_000 + "com", "1 " * 200_000,
+                                  "ssn " * 100_000, "12 Abc " * 60_000])
+def test_redaction_of_long_hostile_text_finishes(text: str) -> None:
+    """An unbounded e-mail pattern made redaction quadratic (40,000 letters took 2 s, 400,000 would
+    take minutes, holding the gateway's event loop): linear patterns finish in well under a second.
+    The timeout is a hang guard, not a performance target."""
+    assert redact(text) is not None
+
+
+def test_a_comment_far_over_the_limit_is_refused_without_being_read() -> None:
+    read: list[str] = []
+
+    def recording(text: str) -> str:
+        read.append(text)
+        return text
+
+    obj = {"feedback_id": "f", "submitted_at": "2026-11-25T14:09:41Z", "answers": {"trust": 4},
+           "touchpoint_id": "t", "comment": "x" * 1_000_000}
+    with pytest.raises(ValidationError) as caught:
+        feedback_from_json(obj, 1_795_615_800_000, redact=recording)
+    assert [(e.field, e.rule) for e in caught.value.errors] == [("comment", "too_long")]
+    assert read == []
