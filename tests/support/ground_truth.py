@@ -73,7 +73,7 @@ def generate(seed: int, agency_prefix: str, touchpoints: int, now_ms: int, form:
     def comment() -> str | None:
         return said.choice(COMMENTS) if comments and said.random() < 0.35 else None
     agencies = [f"{agency_prefix}-{i}" for i in range(3)]
-    services, channels = ["claims", "loans"], ["phone", "website", "in_person"]
+    services, channels = ["claims", "préstamos"], ["phone", "website", "in_person"]
     messages: list[Touchpoint | Feedback] = []
     attribution: dict[str, tuple[str, str, str]] = {}
     feedback: list[Feedback] = []
