@@ -168,6 +168,10 @@ class Settings:
         10, "How long the worker's producer waits to batch records into one request (0 = send at once)",
         minimum=0, maximum=1000, group="worker",
     )
+    event_loop: str = _setting(
+        "uvloop", "The worker's event loop: uvloop (libuv, faster per record) or asyncio (the standard one)",
+        choices=("uvloop", "asyncio"), group="worker",
+    )
     state_write_buffer_mb: int = _setting(
         8, "RocksDB write buffer (memtable) size per table partition, MiB; two per partition at most",
         minimum=1, maximum=1024, group="worker",

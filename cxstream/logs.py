@@ -240,6 +240,12 @@ def set_repeat_seconds(seconds: float) -> None:
         _folder.seconds = seconds
 
 
+def log_enabled_for(level: int) -> bool:
+    """Whether lines of ``level`` are written at all (the level :func:`configure` set): a hot
+    loop asks once instead of building a line per event that the filter then drops."""
+    return logging.getLogger().isEnabledFor(level)
+
+
 def get_logger(name: str) -> Any:
     """A structlog logger for module ``name``."""
     return structlog.get_logger(name)

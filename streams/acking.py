@@ -61,6 +61,7 @@ So, here:
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections import Counter
@@ -73,7 +74,7 @@ from faust.sensors import Sensor
 from faust.types import TP
 from mode.utils.futures import notify
 
-from cxstream.logs import get_logger
+from cxstream.logs import get_logger, log_enabled_for
 
 log = get_logger(__name__)
 
@@ -374,12 +375,15 @@ class ConfirmedAcks:
 async def consume(stream: Any, acks: ConfirmedAcks, handle: Callable[[Any], Awaitable[None]], stage: str) -> None:
     """The loop of every stage: process each event with ``handle(message)``, then hold it for
     confirmation. Anything unexpected escaping ``handle`` is a bug: stop the process."""
+    trace = log_enabled_for(logging.DEBUG)  # once: building the line per event costs even when filtered out
+    pid = os.getpid()
     async for event in stream.noack().events():
         message = event.message
         acks.begin(event)
         try:
-            log.debug("stage.event", pid=os.getpid(), stage=stage, topic=message.topic, partition=message.partition,
-                      offset=message.offset, generation=message.generation_id)
+            if trace:
+                log.debug("stage.event", pid=pid, stage=stage, topic=message.topic, partition=message.partition,
+                          offset=message.offset, generation=message.generation_id)
             await handle(message)
         except Exception as exc:  # noqa: BLE001 - the whole point: nothing unexpected may be acked
             fail_stop("stage.failed", stage=stage, topic=message.topic, partition=message.partition,

@@ -11,6 +11,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 import faust
+import uvloop
 
 from cxstream.config import Settings
 from cxstream.errors import ConfigError
@@ -127,6 +128,10 @@ def run(settings: Settings) -> None:
 
 
 def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
+    if settings.event_loop == "uvloop":
+        # Before anything asks for a loop: the app, the consumer and Faust's worker all take the
+        # policy's loop. About a tenth of the worker's CPU is the loop itself (BENCHMARKS.md).
+        uvloop.install()
     with _stop_on_signals():
         app = _prepare(settings, endpoint)
     # override_logging=False: the cxstream CLI configured logging (JSON lines); Faust's own setup
