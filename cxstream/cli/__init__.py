@@ -48,11 +48,12 @@ def _register_subcommands() -> None:
     from cxstream.cli.keys import keys
     from cxstream.cli.publish import publish
     from cxstream.cli.report import report
+    from cxstream.cli.sink import sink
     from cxstream.cli.stack import stack
     from cxstream.cli.topics import topics
     from cxstream.cli.worker import worker
 
-    for command in (publish, generate, worker, dashboard, gateway, keys, stack, topics, db, report, comments):
+    for command in (publish, generate, worker, sink, dashboard, gateway, keys, stack, topics, db, report, comments):
         main.add_command(command)
 
 

@@ -1,0 +1,89 @@
+"""``cxstream sink``: the ClickHouse sink in a process of its own.
+
+The worker runs the sink as one of its tasks by default (one process for the one-machine case).
+On a machine with cores to spare, or to scale the two apart, run the worker with
+``CXSTREAM_SINK_ENABLED=false`` and one or more ``cxstream sink`` processes: same code, same
+consumer group (``<worker id>.sink``), so they share the storage topics' partitions, and the
+stages no longer share an event loop and a core with the inserts (BENCHMARKS.md has the figures).
+
+Delivery is the sink's own (sinks/service.py: write, then commit). A first SIGTERM or Ctrl-C
+writes what is held and commits it; while ClickHouse is down that cannot finish, so a second
+signal, or ``CXSTREAM_SINK_TIMEOUT_SECONDS`` after the first, ends the process without
+committing what was not written (the next owner writes it again; the tables absorb copies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import uvloop
+
+from cxstream.config import Settings
+from cxstream.logs import get_logger, set_repeat_seconds
+from cxstream.sinks.service import ClickHouseSink
+from cxstream.streams.acking import fail_stop
+from cxstream.streams.metrics_http import MetricsEndpoint
+
+log = get_logger(__name__)
+METRICS_LOG_SECONDS = 30.0
+
+
+def run(settings: Settings) -> None:
+    """Serve /metrics (if a port is set), then consume and write until stopped."""
+    set_repeat_seconds(settings.log_repeat_seconds)
+    if settings.event_loop == "uvloop":
+        uvloop.install()
+    sink = ClickHouseSink(settings)
+    endpoint = MetricsEndpoint(settings) if settings.metrics_port else None
+    if endpoint is not None:
+        endpoint.add(lambda: sink.metrics.families(settings.topic_prefix))
+        endpoint.start()
+    try:
+        stopped_by = asyncio.run(_serve(sink, settings))
+    finally:
+        if endpoint is not None:
+            endpoint.stop()
+    if stopped_by == signal.SIGINT:
+        raise SystemExit(130)  # the shell's code for "interrupted"
+
+
+async def _serve(sink: ClickHouseSink, settings: Settings) -> int | None:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            log.info("sink.stopping", signal=signal.Signals(signum).name,
+                     meaning="writing what is held, then committing it")
+            sink.stop()
+            loop.call_later(float(settings.sink_timeout_seconds), _give_up, "timeout")
+        else:
+            _give_up("second signal")
+
+    def _give_up(why: str) -> None:
+        log.warning("sink.stopped_without_writing", why=why,
+                    meaning="records held but not written are not committed: the next sink writes them")
+        if task is not None:
+            task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+
+    async def log_metrics() -> None:
+        while True:
+            await asyncio.sleep(METRICS_LOG_SECONDS)
+            log.info("sink.metrics", **sink.metrics.snapshot())
+
+    reporter = asyncio.create_task(log_metrics())
+    try:
+        await sink.run()
+    except asyncio.CancelledError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - a broken sink must stop, not look alive
+        fail_stop("sink.failed", error=repr(exc))
+    finally:
+        reporter.cancel()
+    return received[0] if received else None
