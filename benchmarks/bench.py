@@ -1,7 +1,8 @@
 """`make bench`: cxstream against the raw ceiling and Quix Streams, same broker, data and machine.
 
 Run: .venv/bin/python -m benchmarks.bench [--touchpoints 200000] [--feedback-share 0.1]
-     [--contenders ceiling,quix,cxstream] [--latency-rate 100 --latency-seconds 40] [--profile DIR]
+     [--contenders ceiling,quix,cxstream[,cxstream+EVENT_LOOP=asyncio...]]
+     [--latency-rate 100 --latency-seconds 40] [--profile DIR]
 The seeded workload is generated once into the cache dir, loaded into fresh topics (a unique
 prefix), then each contender reads it from a fresh consumer group, one after the other. Prints a
 table and writes it with the machine, date and versions to ``--out`` (markdown).
@@ -64,6 +65,9 @@ class Report:
             rows.append(f"cxstream / ceiling: {cx.events_per_second / ceiling.events_per_second:.3f}")
         if cx and quix:
             rows.append(f"cxstream / Quix Streams: {cx.events_per_second / quix.events_per_second:.2f}")
+        for key, variant in self.outcomes.items():
+            if key.startswith("cxstream+") and quix:
+                rows.append(f"{key} / Quix Streams: {variant.events_per_second / quix.events_per_second:.2f}")
         if self.latency:
             rows.append(f"cxstream event -> ClickHouse: {self.latency.line()}")
         for key, o in self.outcomes.items():
@@ -88,22 +92,32 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
     workdir.mkdir(parents=True, exist_ok=True)
     workload = read_workload(ensure_workload(settings.cache_dir, seed, touchpoints, feedback_share)).shifted_to_now()
     expected = _expected(workload)
-    topics = Settings.load({"topic_prefix": prefix, "kafka_bootstrap": settings.bootstrap_servers,
-                            "partitions": settings.partitions})
+
+    def load(prefix: str) -> None:
+        topics = Settings.load({"topic_prefix": prefix, "kafka_bootstrap": settings.bootstrap_servers,
+                                "partitions": settings.partitions})
+        ensure_topics(topics, CONTRACT_TOPICS)
+        publish(workload, settings.bootstrap_servers, prefix)
+
     started = time.monotonic()
-    ensure_topics(topics, CONTRACT_TOPICS)
-    publish(workload, settings.bootstrap_servers, prefix)
+    load(prefix)
     report = Report(workload.touchpoints, workload.feedback_messages, workload.distinct_feedback, expected.answers,
                     time.monotonic() - started)
     try:
-        for name in contenders:
+        for number, name in enumerate(contenders):
+            if name.startswith("cxstream+"):
+                # A variant writes the same output topics: each gets its own copy of the workload,
+                # or its sink would store the outputs of the cxstream run before it.
+                prefix = f"{token}v{number}."
+                load(prefix)
             profile = profile_dir / f"{token}-{name}.txt" if profile_dir and name != "ceiling" else None
             if name == "ceiling":
                 outcome = run_ceiling(settings, prefix, token, expected, timeout)
             elif name == "quix":
                 outcome = run_quix(settings, prefix, token, workdir, expected, timeout, profile)
-            elif name == "cxstream":
-                outcome = run_cxstream(settings, prefix, token, workdir, expected, timeout, profile)
+            elif name == "cxstream" or name.startswith("cxstream+"):
+                outcome = run_cxstream(settings, prefix, token, workdir, expected, timeout, profile,
+                                       variant_settings(name))
             else:
                 raise ValueError(f"unknown contender {name!r}: choose from {', '.join(CONTENDERS)}")
             report.outcomes[name] = outcome
@@ -115,6 +129,15 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
     if latency_rate and latency_seconds:
         report.latency = measure(latency_rate, latency_seconds)
     return report
+
+
+def variant_settings(name: str) -> dict[str, str]:
+    """``cxstream+EVENT_LOOP=asyncio+SINK_FLUSH_MS=500``: the worker with those settings
+    (CXSTREAM_ prefixed), to compare a change side by side with the default in one run."""
+    pairs = name.split("+")[1:]
+    if any("=" not in pair for pair in pairs):
+        raise ValueError(f"contender {name!r}: write settings as cxstream+NAME=VALUE (without CXSTREAM_)")
+    return {f"CXSTREAM_{key.upper()}": value for key, _, value in (pair.partition("=") for pair in pairs)}
 
 
 def _expected(workload: Workload) -> Expected:

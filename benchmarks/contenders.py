@@ -14,6 +14,7 @@ Quix and cxstream are then done when their group has committed every input offse
 from __future__ import annotations
 
 import json
+import uuid
 import os
 import signal
 import subprocess
@@ -136,20 +137,26 @@ def run_quix(settings: Settings, prefix: str, token: str, workdir: Path, expecte
 
 
 def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, expected: Expected, timeout: float,
-                 profile: Path | None = None) -> Outcome:
-    worker_id = "cxw"  # not "cx": the contract topics start with "<prefix>cx."
-    database = f"cx_{token}"
+                 profile: Path | None = None, variant: dict[str, str] | None = None) -> Outcome:
+    worker_id = "cxw" + uuid.uuid4().hex[:4]  # not "cx": the contract topics start with "<prefix>cx."
+    database = f"cx_{token}_{worker_id}"
     env = dict(os.environ, CXSTREAM_TOPIC_PREFIX=prefix, CXSTREAM_WORKER_ID=worker_id,
                CXSTREAM_CLICKHOUSE_DATABASE=database, CXSTREAM_STATE_DIR=str(workdir / "cx-state"),
                CXSTREAM_METRICS_PORT="0", CXSTREAM_LOG_FORMAT="json",
                CXSTREAM_KAFKA_BOOTSTRAP=settings.bootstrap_servers, CXSTREAM_PARTITIONS=str(settings.partitions),
                CXSTREAM_CLICKHOUSE_HOST=settings.clickhouse_host, CXSTREAM_CLICKHOUSE_PORT=str(settings.clickhouse_port),
                CXSTREAM_CLICKHOUSE_USER=settings.clickhouse_user,
-               CXSTREAM_CLICKHOUSE_PASSWORD=settings.clickhouse_password)
+               CXSTREAM_CLICKHOUSE_PASSWORD=settings.clickhouse_password, **(variant or {}))
     log_path = workdir / "cxstream-worker.log"
     log = open(log_path, "wb")
     process = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
+    # SINK_ENABLED=false in a variant: the sink runs beside the worker as `cxstream sink`.
+    sink_log_path = workdir / "cxstream-sink.log"
+    sink_log = open(sink_log_path, "wb")
+    separate = (variant or {}).get("CXSTREAM_SINK_ENABLED", "").lower() in ("false", "0", "no")
+    sink = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "sink"], env=env, stdout=sink_log,
+                            stderr=subprocess.STDOUT) if separate else None
     profiler = Profiler(process.pid, profile) if profile else None
     client = clickhouse_client(settings, "cxstream-bench")
     try:
@@ -158,6 +165,8 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
         want = (expected.touchpoints, expected.feedback, expected.answers)
         while totals != want:
             _alive_or_fail(process, "the cxstream worker", log_path)
+            if sink is not None:
+                _alive_or_fail(sink, "the cxstream sink", sink_log_path)
             if time.monotonic() > deadline:
                 raise RuntimeError(f"cxstream: (touchpoints, feedback, answers) {totals}, want {want} after {timeout}s")
             time.sleep(POLL_SECONDS)
@@ -166,6 +175,8 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
                 totals = None  # nothing to score: done when the join has committed every input
         finished = time.time()
         peak, now = peak_rss_bytes(process.pid), rss_bytes(process.pid)
+        if sink is not None:  # two processes: their sum
+            peak, now = peak + peak_rss_bytes(sink.pid), now + rss_bytes(sink.pid)
         if profiler:
             profiler.stop()
         first = _first_write(settings, prefix + worker_id)
@@ -173,12 +184,16 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
         stop_process(process, timeout=60)
         inputs = {prefix + TOPIC_TOUCHPOINTS, prefix + TOPIC_FEEDBACK}
         written = records_written(settings, lambda t: t.startswith(prefix + "cx") and t not in inputs)
-        return Outcome("cxstream worker + sink (into ClickHouse)", expected.messages, finished - first, peak, now,
-                       cells, written)
+        label = " ".join(f"{key.removeprefix('CXSTREAM_').lower()}={value}" for key, value in (variant or {}).items())
+        name = "cxstream worker + sink (into ClickHouse)" + (f", {label}" if label else "")
+        return Outcome(name, expected.messages, finished - first, peak, now, cells, written)
     finally:
         client.disconnect()
         stop_process(process, timeout=60)
         log.close()
+        if sink is not None:
+            stop_process(sink, timeout=60)
+        sink_log.close()
         drop_database(settings, database)
 
 
