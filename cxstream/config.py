@@ -168,6 +168,10 @@ class Settings:
         10, "How long the worker's producer waits to batch records into one request (0 = send at once)",
         minimum=0, maximum=1000, group="worker",
     )
+    producer: str = _setting(
+        "librdkafka", "What produces the stages' outputs and table changelogs: librdkafka (confluent-kafka, "
+        "faster) or faust (Faust's own aiokafka producer)", choices=("librdkafka", "faust"), group="worker",
+    )
     event_loop: str = _setting(
         "uvloop", "The worker's event loop: uvloop (libuv, faster per record) or asyncio (the standard one)",
         choices=("uvloop", "asyncio"), group="worker",

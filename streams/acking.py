@@ -206,9 +206,11 @@ class CommitPositions:
 class ConfirmedAcks:
     """Holds processed events, confirms their effects with the broker, and owns the commit offsets."""
 
-    def __init__(self, app: faust.App, marker_topic: Any) -> None:
+    def __init__(self, app: faust.App, marker_topic: Any,
+                 also_flush: Callable[[], Awaitable[None]] | None = None) -> None:
         self.app = app
         self.marker_topic = marker_topic
+        self._also_flush = also_flush  # another producer the stages write through (streams/fast_producer.py)
         self.positions = CommitPositions()
         self._held: list[tuple[Any, str]] = []
         self._in_flight: Counter[int] = Counter()  # id(message) -> stages processing it right now
@@ -328,6 +330,8 @@ class ConfirmedAcks:
         # waits for those batches. Records sent with ``await topic.send`` are already inside aiokafka.
         await self.marker_topic.send_soon(key=b"confirm", value=b"", partition=0)
         await self.app.producer.flush()
+        if self._also_flush is not None:  # the stages' records produced through librdkafka
+            await self._also_flush()
         generation = self.app.consumer_generation_id
         for event, stage in batch:
             message = event.message

@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -21,8 +22,9 @@ from cxstream.schemas.codec import Codec
 from cxstream.topics import ensure_topics
 from cxstream.sinks.service import ClickHouseSink
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
+from cxstream.streams.fast_producer import FastProducer, FastTopic, route_changelog
 from cxstream.streams.alert_stage import RETIRED_ALERT_TABLE, AlertStage
-from cxstream.streams.app import create_app, declare_topics, internal_topic_names, table_options, worker_data_dir
+from cxstream.streams.app import Topics, create_app, declare_topics, internal_topic_names, table_options, worker_data_dir
 from cxstream.streams.join_stage import JoinStage
 from cxstream.streams.merge_stage import RETIRED_MERGE_TABLE, MergeStage
 from cxstream.streams.metrics import METRICS, worker_families
@@ -47,12 +49,23 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     app = create_app(settings, worker_data_dir(settings))
     topics = declare_topics(app, settings)
     codec = Codec()
-    acks = ConfirmedAcks(app, topics.confirms)
+    fast = FastProducer(settings, client_id=app.conf.id) if settings.producer == "librdkafka" else None
+    acks = ConfirmedAcks(app, topics.confirms, also_flush=fast.flush if fast is not None else None)
     options = table_options(settings)
+    written = topics if fast is None else through(fast, topics)
     stages: list[Stage] = [
-        kind(settings, topics, codec, faust_tables(app, kind.table_names, topics.partitions, options))
+        kind(settings, written, codec, faust_tables(app, kind.table_names, topics.partitions, options))
         for kind in STAGES
     ]
+    if fast is not None:
+        for table in app.tables.values():
+            route_changelog(table, fast)
+
+        @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+        async def flush_before_giving_up(_app: Any, _revoked: set[Any], **_: Any) -> None:
+            # Faust has stopped the streams by now: the next owner of these table partitions
+            # must find every write made here in their changelogs.
+            await fast.flush()
     for stage in stages:
         attach(app, acks, stage)
     ticks_topic = topics.ticks.get_topic_name()
@@ -107,6 +120,15 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
                  partitions=settings.partitions, settings=json.dumps(settings.describe()))
 
     return app
+
+
+def through(producer: FastProducer, topics: Topics) -> Topics:
+    """``topics`` with every topic the stages write produced through ``producer`` (the ticks and
+    the confirmation markers stay Faust's: they pace Faust's own machinery)."""
+    outputs = ("rekeyed", "joined", "partials", "alert_input", "enriched", "scores", "trust_scores",
+               "driver_scores", "alerts", "deadletters")
+    fast: dict[str, Any] = {role: FastTopic(getattr(topics, role).get_topic_name(), producer) for role in outputs}
+    return replace(topics, **fast)
 
 
 def run(settings: Settings) -> None:

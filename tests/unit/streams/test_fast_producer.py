@@ -1,0 +1,78 @@
+"""streams/fast_producer.py without a broker: the changelog bytes Faust would have sent, and the
+security settings in librdkafka's words. (Partitioning and delivery on a real broker:
+tests/integration/test_fast_producer.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import faust
+import pytest
+
+from cxstream.config import Settings
+from cxstream.streams.fast_producer import FastTopic, librdkafka_security, route_changelog
+
+
+class RecordingProducer:
+    def __init__(self) -> None:
+        self.records: list[tuple[str, bytes | None, bytes | None, int | None, Any]] = []
+
+    def produce(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
+                headers: Any = None) -> None:
+        self.records.append((topic, key, value, partition, headers))
+
+
+def _table() -> Any:
+    app = faust.App("cxstream-unit-fast", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=False)
+    return app.Table("join-touchpoints", partitions=6)
+
+
+def test_changelog_records_carry_the_bytes_and_partition_faust_would_send() -> None:
+    table = _table()
+    topic = table.changelog_topic
+    key, value = "VA/préstamos/tp-1", ["VA", "préstamos", "phone", 1, 2, None, []]
+    want_key, _ = topic.prepare_key(key, table.key_serializer)
+    want_value, _ = topic.prepare_value(value, table.value_serializer)
+    producer = RecordingProducer()
+    route_changelog(table, producer)  # type: ignore[arg-type]
+
+    sent = table.send_changelog(4, key, value)
+    table.send_changelog(4, key, None, value_serializer="raw")  # what Table.on_key_del sends
+
+    assert sent.message.partition == 4  # Table.on_key_set reads it
+    assert producer.records == [(topic.get_topic_name(), want_key, want_value, 4, None),
+                                (topic.get_topic_name(), want_key, None, 4, None)]
+    assert want_key == '"VA/préstamos/tp-1"'.encode()
+
+
+def test_a_changelog_record_without_a_partition_is_refused() -> None:
+    table = _table()
+    route_changelog(table, RecordingProducer())  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="partition"):
+        table.send_changelog(None, "k", [1])
+
+
+def test_a_fast_topic_hands_records_to_the_producer_as_a_stage_sends_them() -> None:
+    producer = RecordingProducer()
+    topic = FastTopic("cx.scores.v1", producer)  # type: ignore[arg-type]
+
+    async def stage() -> None:
+        await topic.send(key=b"k", value=b"v", headers=[("cx-source", b"x")])
+        await topic.send(key=b"k2", value=b"v2", partition=3)
+
+    asyncio.run(stage())
+    assert topic.get_topic_name() == "cx.scores.v1"
+    assert producer.records == [("cx.scores.v1", b"k", b"v", None, [("cx-source", b"x")]),
+                                ("cx.scores.v1", b"k2", b"v2", 3, None)]
+
+
+def test_security_settings_in_librdkafka_words(tmp_path: Any) -> None:
+    assert librdkafka_security(Settings.load({})) == {"security.protocol": "plaintext"}
+    secured = Settings.load({"kafka_security_protocol": "SASL_SSL", "kafka_sasl_mechanism": "SCRAM-SHA-512",
+                             "kafka_sasl_username": "cx", "kafka_sasl_password": "pw",
+                             "kafka_ssl_cafile": "/etc/ca.pem", "kafka_ssl_check_hostname": False})
+    assert librdkafka_security(secured) == {
+        "security.protocol": "sasl_ssl", "ssl.ca.location": "/etc/ca.pem",
+        "ssl.endpoint.identification.algorithm": "none", "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "cx", "sasl.password": "pw"}
