@@ -68,6 +68,10 @@ def _header_list(headers: Any) -> list[tuple[str, bytes]] | None:
     return list(headers.items()) if isinstance(headers, Mapping) else list(headers)
 
 
+#: The most librdkafka queues before a send waits (the stages outrun a slow or absent broker).
+QUEUE_KBYTES = 64 * 1024
+
+
 class FastProducer:
     """One librdkafka producer per worker process, for every record the stages write."""
 
@@ -80,23 +84,38 @@ class FastProducer:
             "linger.ms": settings.producer_linger_ms,
             "partitioner": "murmur2_random",
             "message.timeout.ms": MESSAGE_TIMEOUT_MS,
+            # librdkafka's default lets its queue take 1 GiB while the broker is slow or away.
+            "queue.buffering.max.kbytes": QUEUE_KBYTES,
             **librdkafka_security(settings),
         })
         self.produced = 0
 
     def produce(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
                 headers: Mapping[str, bytes] | Sequence[tuple[str, bytes]] | None = None) -> None:
-        """Queue one record (returns at once; a full queue waits for room, serving deliveries)."""
-        while True:
-            try:
-                self._producer.produce(topic, value=value, key=key, partition=-1 if partition is None else partition,
-                                       headers=_header_list(headers), on_delivery=_delivered)
-                break
-            except BufferError:  # librdkafka's queue is full: the broker is slower than the stages
-                self._producer.poll(0.1)
+        """Queue one record from synchronous code (a table write). Returns at once unless the
+        queue is full; then it waits for room, serving deliveries, holding the event loop: the
+        stages' sends (:meth:`send`) wait first, without holding it, so this is rare."""
+        while not self._try(topic, key, value, partition, headers):
+            self._producer.poll(0.1)
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
+                   headers: Mapping[str, bytes] | Sequence[tuple[str, bytes]] | None = None) -> None:
+        """Queue one record from a coroutine; a full queue makes the caller wait, not the loop."""
+        while not self._try(topic, key, value, partition, headers):
+            self._producer.poll(0)
+            await asyncio.sleep(0.05)
+
+    def _try(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None,
+             headers: Mapping[str, bytes] | Sequence[tuple[str, bytes]] | None) -> bool:
+        try:
+            self._producer.produce(topic, value=value, key=key, partition=-1 if partition is None else partition,
+                                   headers=_header_list(headers), on_delivery=_delivered)
+        except BufferError:  # librdkafka's queue is full: the broker is slower than the stages
+            return False
         self.produced += 1
         if self.produced % 1000 == 0:
             self._producer.poll(0)  # serve delivery reports now and then (flush serves the rest)
+        return True
 
     async def flush(self) -> None:
         """Return once the broker acknowledged every record produced so far."""
@@ -127,7 +146,7 @@ class FastTopic:
 
     async def send(self, *, key: Any = None, value: Any = None, partition: int | None = None,
                    headers: Any = None) -> None:
-        self._producer.produce(self._name, key, value, partition, headers)
+        await self._producer.send(self._name, key, value, partition, headers)
 
     def get_topic_name(self) -> str:
         return self._name

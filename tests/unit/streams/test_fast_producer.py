@@ -11,7 +11,7 @@ import faust
 import pytest
 
 from cxstream.config import Settings
-from cxstream.streams.fast_producer import FastTopic, librdkafka_security, route_changelog
+from cxstream.streams.fast_producer import FastProducer, FastTopic, librdkafka_security, route_changelog
 
 
 class RecordingProducer:
@@ -21,6 +21,10 @@ class RecordingProducer:
     def produce(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
                 headers: Any = None) -> None:
         self.records.append((topic, key, value, partition, headers))
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
+                   headers: Any = None) -> None:
+        self.produce(topic, key, value, partition, headers)
 
 
 def _table() -> Any:
@@ -76,3 +80,53 @@ def test_security_settings_in_librdkafka_words(tmp_path: Any) -> None:
         "security.protocol": "sasl_ssl", "ssl.ca.location": "/etc/ca.pem",
         "ssl.endpoint.identification.algorithm": "none", "sasl.mechanism": "SCRAM-SHA-512",
         "sasl.username": "cx", "sasl.password": "pw"}
+
+
+class FullThenFree:
+    """librdkafka's Producer with a queue that is full for the first ``full`` attempts."""
+
+    def __init__(self, full: int) -> None:
+        self.full = full
+        self.produced: list[bytes | None] = []
+        self.polls: list[float] = []
+
+    def produce(self, topic: str, value: bytes | None = None, key: bytes | None = None, partition: int = -1,
+                headers: Any = None, on_delivery: Any = None) -> None:
+        if self.full > 0:
+            self.full -= 1
+            raise BufferError("Local: Queue full")
+        self.produced.append(key)
+
+    def poll(self, timeout: float) -> int:
+        self.polls.append(timeout)
+        return 0
+
+
+def test_a_full_queue_makes_a_stage_wait_without_holding_the_event_loop() -> None:
+    producer = FastProducer(Settings.load({"kafka_bootstrap": "127.0.0.1:1"}), client_id="unit")
+    producer._producer = FullThenFree(full=3)  # type: ignore[assignment]
+    others_ran: list[int] = []
+    ran_while_waiting: list[int] = []
+
+    async def other_work() -> None:
+        for i in range(10):
+            others_ran.append(i)
+            await asyncio.sleep(0.01)
+
+    async def scenario() -> None:
+        other = asyncio.create_task(other_work())
+        await producer.send("cx.scores.v1", b"k", b"v")
+        ran_while_waiting.append(len(others_ran))
+        await other
+
+    asyncio.run(scenario())
+    assert producer._producer.produced == [b"k"]  # type: ignore[attr-defined]
+    assert ran_while_waiting[0] >= 3 and producer.produced == 1  # the loop went on while the queue was full
+
+
+def test_a_table_write_on_a_full_queue_waits_for_room_serving_deliveries() -> None:
+    producer = FastProducer(Settings.load({"kafka_bootstrap": "127.0.0.1:1"}), client_id="unit")
+    fake = FullThenFree(full=2)
+    producer._producer = fake  # type: ignore[assignment]
+    producer.produce("t-changelog", b"k", b"v", 0)
+    assert fake.produced == [b"k"] and fake.polls == [0.1, 0.1]
