@@ -66,7 +66,7 @@ class Report:
         if cx and quix:
             rows.append(f"cxstream / Quix Streams: {cx.events_per_second / quix.events_per_second:.2f}")
         for key, variant in self.outcomes.items():
-            if key.startswith("cxstream+") and quix:
+            if key.startswith(("cxstream+", "cxstream@")) and quix:
                 rows.append(f"{key} / Quix Streams: {variant.events_per_second / quix.events_per_second:.2f}")
         if self.latency:
             rows.append(f"cxstream event -> ClickHouse: {self.latency.line()}")
@@ -105,7 +105,7 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
                     time.monotonic() - started)
     try:
         for number, name in enumerate(contenders):
-            if name.startswith("cxstream+"):
+            if name.startswith(("cxstream+", "cxstream@")):
                 # A variant writes the same output topics: each gets its own copy of the workload,
                 # or its sink would store the outputs of the cxstream run before it.
                 prefix = f"{token}v{number}."
@@ -115,7 +115,7 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
                 outcome = run_ceiling(settings, prefix, token, expected, timeout)
             elif name == "quix":
                 outcome = run_quix(settings, prefix, token, workdir, expected, timeout, profile)
-            elif name == "cxstream" or name.startswith("cxstream+"):
+            elif name == "cxstream" or name.startswith(("cxstream+", "cxstream@")):
                 outcome = run_cxstream(settings, prefix, token, workdir, expected, timeout, profile,
                                        variant_settings(name))
             else:
@@ -133,7 +133,11 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
 
 def variant_settings(name: str) -> dict[str, str]:
     """``cxstream+EVENT_LOOP=asyncio+SINK_FLUSH_MS=500``: the worker with those settings
-    (CXSTREAM_ prefixed), to compare a change side by side with the default in one run."""
+    (CXSTREAM_ prefixed), to compare a change side by side with the default in one run.
+    ``cxstream@/path/to/checkout``: the worker of another checkout (a ``git worktree`` of an
+    earlier commit), to compare before and after in one run."""
+    if name.startswith("cxstream@"):
+        return {"PYTHONPATH": name.removeprefix("cxstream@")}
     pairs = name.split("+")[1:]
     if any("=" not in pair for pair in pairs):
         raise ValueError(f"contender {name!r}: write settings as cxstream+NAME=VALUE (without CXSTREAM_)")

@@ -22,6 +22,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.topics import ensure_topics
 from cxstream.sinks.service import ClickHouseSink
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
+from cxstream.streams.faust_tuning import deliver_without_tasks
 from cxstream.streams.fast_producer import FastProducer, FastTopic, route_changelog
 from cxstream.streams.alert_stage import RETIRED_ALERT_TABLE, AlertStage
 from cxstream.streams.app import Topics, create_app, declare_topics, internal_topic_names, table_options, worker_data_dir
@@ -51,6 +52,7 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     codec = Codec()
     fast = FastProducer(settings, client_id=app.conf.id) if settings.producer == "librdkafka" else None
     acks = ConfirmedAcks(app, topics.confirms, also_flush=fast.flush if fast is not None else None)
+    deliver_without_tasks(app.consumer)
     options = table_options(settings)
     written = topics if fast is None else through(fast, topics)
     stages: list[Stage] = [

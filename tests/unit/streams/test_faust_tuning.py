@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import inspect
 import os
@@ -10,11 +11,12 @@ from pathlib import Path
 import pytest
 from faust.sensors.monitor import Monitor
 from faust.stores import rocksdb as faust_rocksdb
+from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from cxstream.streams import faust_tuning
-from cxstream.streams.faust_tuning import QuietMonitor
+from cxstream.streams.faust_tuning import QuietMonitor, deliver_without_tasks
 
 
 def test_every_method_quieted_is_one_faust_calls_on_its_monitor() -> None:
@@ -59,3 +61,95 @@ def test_table_stores_write_no_write_ahead_log(tmp_path: Path, restore_open: obj
         without.put(b"k%d" % i, b"v" * 100)
     assert _log_bytes(tmp_path / "without") == 0
     assert without.get(b"k7") == b"v" * 100  # and the store still answers
+
+
+def test_the_fetcher_still_delivers_through_wait_first_as_this_module_says() -> None:
+    source = inspect.getsource(faust_consumer.Consumer._drain_messages)
+    assert "await self.wait_first(\n                                callback(message), self.suspend_flow.wait()" in source
+
+
+class _Consumer:
+    """What deliver_without_tasks needs of Faust's consumer, with mode's real events."""
+
+    def __init__(self) -> None:
+        self.suspend_flow = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._crashed = asyncio.Event()
+        self.raced: list[int] = []
+
+    async def wait_first(self, *coros: object, timeout: object = None) -> object:
+        self.raced.append(len(coros))
+        tasks = [asyncio.ensure_future(c) for c in coros]  # type: ignore[arg-type]
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        return [t.result() for t in done]
+
+
+def test_a_delivery_that_does_not_wait_runs_at_once_without_the_race() -> None:
+    delivered: list[int] = []
+
+    async def scenario() -> None:
+        consumer = _Consumer()
+        deliver_without_tasks(consumer)
+
+        async def deliver(n: int) -> None:
+            delivered.append(n)
+
+        for n in range(3):
+            await consumer.wait_first(deliver(n), consumer.suspend_flow.wait())
+        assert consumer.raced == []
+
+    asyncio.run(scenario())
+    assert delivered == [0, 1, 2]
+
+
+def test_a_delivery_that_waits_is_raced_and_a_suspension_cancels_it_as_in_faust() -> None:
+    steps: list[str] = []
+
+    async def scenario() -> None:
+        consumer = _Consumer()
+        deliver_without_tasks(consumer)
+        queue: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
+        queue.put_nowait(0)  # full: the next put waits
+
+        async def deliver(n: int) -> None:
+            steps.append(f"start {n}")
+            await queue.put(n)
+            steps.append(f"queued {n}")
+
+        # 1: waits, then the queue makes room: the rest of the delivery runs.
+        async def make_room() -> None:
+            await asyncio.sleep(0.05)
+            queue.get_nowait()
+
+        room = asyncio.create_task(make_room())
+        await consumer.wait_first(deliver(1), consumer.suspend_flow.wait())
+        await room
+        # 2: waits, then flow is suspended (a rebalance): the delivery is cancelled, as in Faust.
+        async def suspend() -> None:
+            await asyncio.sleep(0.05)
+            consumer.suspend_flow.set()
+
+        stop = asyncio.create_task(suspend())
+        await consumer.wait_first(deliver(2), consumer.suspend_flow.wait())
+        await stop
+        assert consumer.raced == [2, 2]
+        assert list(queue._queue) == [1]  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+    assert steps == ["start 1", "queued 1", "start 2"]
+
+
+def test_an_error_in_a_delivery_propagates_like_faust_s() -> None:
+    async def scenario() -> None:
+        consumer = _Consumer()
+        deliver_without_tasks(consumer)
+
+        async def broken() -> None:
+            raise ValueError("bad record")
+
+        with pytest.raises(ValueError, match="bad record"):
+            await consumer.wait_first(broken(), consumer.suspend_flow.wait())
+
+    asyncio.run(scenario())
