@@ -100,7 +100,7 @@ def deliver_without_tasks(consumer: Any) -> None:
         except BaseException:
             _close(suspended)
             raise
-        return await race(_resumed(delivery, waiting_on), suspended)
+        return await race(_rest_of(delivery, waiting_on), suspended)
 
     consumer.wait_first = wait_first
 
@@ -108,6 +108,11 @@ def deliver_without_tasks(consumer: Any) -> None:
 def _close(awaitable: Any) -> None:
     if inspect.iscoroutine(awaitable):
         awaitable.close()  # never started: no "was never awaited" warning
+
+
+async def _rest_of(coroutine: Any, waiting_on: Any) -> Any:
+    """A native coroutine (mode's ``wait_first`` takes only ``Awaitable`` instances as such)."""
+    return await _resumed(coroutine, waiting_on)
 
 
 @types.coroutine
