@@ -141,18 +141,20 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
     worker_id = "cxw" + uuid.uuid4().hex[:4]  # not "cx": the contract topics start with "<prefix>cx."
     database = f"cx_{token}_{worker_id}"
     env = dict(os.environ, CXSTREAM_TOPIC_PREFIX=prefix, CXSTREAM_WORKER_ID=worker_id,
-               CXSTREAM_CLICKHOUSE_DATABASE=database, CXSTREAM_STATE_DIR=str(workdir / "cx-state"),
+               CXSTREAM_CLICKHOUSE_DATABASE=database, CXSTREAM_STATE_DIR=str((workdir / "cx-state").resolve()),
                CXSTREAM_METRICS_PORT="0", CXSTREAM_LOG_FORMAT="json",
                CXSTREAM_KAFKA_BOOTSTRAP=settings.bootstrap_servers, CXSTREAM_PARTITIONS=str(settings.partitions),
                CXSTREAM_CLICKHOUSE_HOST=settings.clickhouse_host, CXSTREAM_CLICKHOUSE_PORT=str(settings.clickhouse_port),
                CXSTREAM_CLICKHOUSE_USER=settings.clickhouse_user,
                CXSTREAM_CLICKHOUSE_PASSWORD=settings.clickhouse_password, **(variant or {}))
-    log_path = workdir / "cxstream-worker.log"
+    log_path = workdir / f"cxstream-{worker_id}.log"
     log = open(log_path, "wb")
+    # Another checkout's code (cxstream@PATH): run from there, or `-m` would import this one.
+    where = (variant or {}).get("PYTHONPATH")
     process = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
+                               stderr=subprocess.STDOUT, cwd=where)
     # SINK_ENABLED=false in a variant: the sink runs beside the worker as `cxstream sink`.
-    sink_log_path = workdir / "cxstream-sink.log"
+    sink_log_path = workdir / f"cxstream-{worker_id}-sink.log"
     sink_log = open(sink_log_path, "wb")
     separate = (variant or {}).get("CXSTREAM_SINK_ENABLED", "").lower() in ("false", "0", "no")
     sink = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "sink"], env=env, stdout=sink_log,
