@@ -100,16 +100,22 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
         publish(workload, settings.bootstrap_servers, prefix)
 
     started = time.monotonic()
+    base_prefix = prefix
     load(prefix)
     report = Report(workload.touchpoints, workload.feedback_messages, workload.distinct_feedback, expected.answers,
                     time.monotonic() - started)
     try:
+        cxstream_ran = False
         for number, name in enumerate(contenders):
-            if name.startswith(("cxstream+", "cxstream@")):
-                # A variant writes the same output topics: each gets its own copy of the workload,
-                # or its sink would store the outputs of the cxstream run before it.
-                prefix = f"{token}v{number}."
-                load(prefix)
+            prefix = base_prefix
+            if name == "cxstream" or name.startswith(("cxstream+", "cxstream@")):
+                if cxstream_ran:
+                    # Every cxstream run writes the same output topics: each after the first gets
+                    # its own copy of the workload, or its sink would store the earlier run's outputs
+                    # (and finish as soon as it had read them).
+                    prefix = f"{token}v{number}."
+                    load(prefix)
+                cxstream_ran = True
             profile = profile_dir / f"{token}-{name}.txt" if profile_dir and name != "ceiling" else None
             if name == "ceiling":
                 outcome = run_ceiling(settings, prefix, token, expected, timeout)

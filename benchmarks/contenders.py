@@ -176,6 +176,14 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
             if totals == want and not expected.answers and not inputs_committed(settings, prefix + worker_id, prefix):
                 totals = None  # nothing to score: done when the join has committed every input
         finished = time.time()
+        # The totals must come from this worker's own work: it has read every input record.
+        committed_by = time.monotonic() + 60
+        while not inputs_committed(settings, prefix + worker_id, prefix):
+            _alive_or_fail(process, "the cxstream worker", log_path)
+            if time.monotonic() > committed_by:
+                raise RuntimeError("cxstream: ClickHouse has the totals but the worker has not read all its "
+                                   "input: the rows came from another run's topics")
+            time.sleep(POLL_SECONDS)
         peak, now = peak_rss_bytes(process.pid), rss_bytes(process.pid)
         if sink is not None:  # two processes: their sum
             peak, now = peak + peak_rss_bytes(sink.pid), now + rss_bytes(sink.pid)
