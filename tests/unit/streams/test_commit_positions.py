@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from faust.types import TP
 
-from cxstream.streams.acking import CommitPositions
+from cxstream.streams.commit_positions import CommitPositions
 
 JOINED = TP("joined", 1)
 TICKS = TP("ticks", 0)
