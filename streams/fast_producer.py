@@ -22,6 +22,7 @@ Keyed records without an explicit partition go where Kafka's Java client and aio
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -86,6 +87,8 @@ class FastProducer:
             "message.timeout.ms": MESSAGE_TIMEOUT_MS,
             # librdkafka's default lets its queue take 1 GiB while the broker is slow or away.
             "queue.buffering.max.kbytes": QUEUE_KBYTES,
+            # librdkafka writes its own lines to stderr otherwise, past the JSON log and its folding.
+            "logger": logging.getLogger("cxstream.librdkafka"),
             **librdkafka_security(settings),
         })
         self.produced = 0

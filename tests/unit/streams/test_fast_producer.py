@@ -5,6 +5,8 @@ tests/integration/test_fast_producer.py.)"""
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from typing import Any
 
 import faust
@@ -130,3 +132,16 @@ def test_a_table_write_on_a_full_queue_waits_for_room_serving_deliveries() -> No
     producer._producer = fake  # type: ignore[assignment]
     producer.produce("t-changelog", b"k", b"v", 0)
     assert fake.produced == [b"k"] and fake.polls == [0.1, 0.1]
+
+
+def test_librdkafka_logs_through_python_logging_not_raw_to_stderr(capfd: Any, caplog: Any) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: librdkafka logs its failed connects
+    producer = FastProducer(Settings.load({"kafka_bootstrap": f"127.0.0.1:{port}"}), client_id="unit-logs")
+    with caplog.at_level(logging.DEBUG, logger="cxstream.librdkafka"):
+        producer.produce("t", b"k", b"v", 0)
+        producer.flush_blocking(2.0)  # serves the log queue
+    assert "|FAIL|" not in capfd.readouterr().err
+    assert any(r.name == "cxstream.librdkafka" and str(port) in r.getMessage() for r in caplog.records)
