@@ -42,6 +42,7 @@ from cxstream.vocabulary import (
     TOPIC_TOUCHPOINTS,
     TOPIC_TRUST_SCORES,
 )
+from tests.support.latest_scores import latest_by_version
 
 
 @dataclass(frozen=True)
@@ -205,23 +206,13 @@ class Pipeline:
 
     def scores(self) -> dict[tuple[Any, ...], DomainScore]:
         """The latest score per window key (highest version), as a consumer of cx.scores.v1 keeps it."""
-        latest: dict[tuple[Any, ...], DomainScore] = {}
-        for score in self._decoded(TOPIC_SCORES, DomainScore):
-            key = (score.window_start, score.agency, score.service, score.channel, score.domain)
-            if key not in latest or score.version > latest[key].version:
-                latest[key] = score
-        return latest
+        return latest_by_version(self._decoded(TOPIC_SCORES, DomainScore), "domain")
 
     def counts(self) -> dict[tuple[Any, ...], tuple[int, int, int, int, int]]:
         return {k: (s.count_1, s.count_2, s.count_3, s.count_4, s.count_5) for k, s in self.scores().items()}
 
     def _latest(self, topic: str, kind: Any, measure: str) -> dict[tuple[Any, ...], Any]:
-        latest: dict[tuple[Any, ...], Any] = {}
-        for score in self._decoded(topic, kind):
-            key = (score.window_start, score.agency, score.service, score.channel, getattr(score, measure))
-            if key not in latest or score.version > latest[key].version:
-                latest[key] = score
-        return latest
+        return latest_by_version(self._decoded(topic, kind), measure)
 
     def trust_scores(self) -> dict[tuple[Any, ...], TrustScore]:
         """The latest trust score per (window, agency, service, channel, trust_scale)."""

@@ -42,6 +42,7 @@ from cxstream.vocabulary import (
     TOPIC_TRUST_SCORES,
 )
 from tests.support.cleanup import delete_prefixed_topics, drop_database, stop_process
+from tests.support.latest_scores import latest_by_version
 
 
 _ASSIGNED = re.compile(r"""['"]partitions['"]: \[\d[^]]*\], ['"]event['"]: ['"]worker\.partitions_assigned""")
@@ -126,22 +127,10 @@ class WorkerRun:
 
     def scores(self) -> dict[tuple[Any, ...], DomainScore]:
         """The latest score of every window key (highest version wins, as any consumer would do)."""
-        latest: dict[tuple[Any, ...], DomainScore] = {}
-        for message in self.read(TOPIC_SCORES):
-            score = DomainScore(**self.codec.decode(message.value)[1])
-            key = (score.window_start, score.agency, score.service, score.channel, score.domain)
-            if key not in latest or score.version > latest[key].version:
-                latest[key] = score
-        return latest
+        return self._latest(TOPIC_SCORES, DomainScore, "domain")
 
     def _latest(self, topic: str, kind: Any, measure: str) -> dict[tuple[Any, ...], Any]:
-        latest: dict[tuple[Any, ...], Any] = {}
-        for message in self.read(topic):
-            score = kind(**self.codec.decode(message.value)[1])
-            key = (score.window_start, score.agency, score.service, score.channel, getattr(score, measure))
-            if key not in latest or score.version > latest[key].version:
-                latest[key] = score
-        return latest
+        return latest_by_version((kind(**self.codec.decode(m.value)[1]) for m in self.read(topic)), measure)
 
     def trust_scores(self) -> dict[tuple[Any, ...], TrustScore]:
         """The latest trust score per (window, agency, service, channel, trust_scale)."""
