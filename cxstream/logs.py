@@ -50,8 +50,6 @@ WITHHELD_FIELDS = frozenset({"comment", "comments", "raw", "payload", "message_v
 WITHHELD = "[withheld]"
 #: Seconds between two lines of one repeating library message (``log_repeat_seconds``).
 REPEAT_SECONDS = 60
-#: How confluent-kafka hands librdkafka's lines to Python logging (facility, client, text).
-LIBRDKAFKA_TEMPLATE = "%s [%s] %s"
 #: Most message templates followed at once. A library that formats its text itself (an f-string)
 #: makes each line a template of its own: past this many, new ones pass unfolded, memory stays flat.
 MAX_TEMPLATES = 1000
@@ -159,10 +157,7 @@ class RepeatFolder(logging.Filter):
         msg = record.msg
         if type(msg) is dict or record.levelno < logging.WARNING:
             return True
-        template = msg if type(msg) is str else f"<{type(msg).__name__}>"
-        if template == LIBRDKAFKA_TEMPLATE and isinstance(record.args, tuple) and record.args:
-            template = f"librdkafka {record.args[0]}"  # one format for all its lines: fold per facility (FAIL, ...)
-        key = (record.name, record.levelno, template)
+        key = (record.name, record.levelno, msg if type(msg) is str else f"<{type(msg).__name__}>")
         with self._lock:
             run = self._runs.get(key)
             if run is None:

@@ -88,7 +88,7 @@ class FastProducer:
             # librdkafka's default lets its queue take 1 GiB while the broker is slow or away.
             "queue.buffering.max.kbytes": QUEUE_KBYTES,
             # librdkafka writes its own lines to stderr otherwise, past the JSON log and its folding.
-            "logger": logging.getLogger("cxstream.librdkafka"),
+            "logger": LibrdkafkaLog(),
             **librdkafka_security(settings),
         })
         self.produced = 0
@@ -132,6 +132,18 @@ class FastProducer:
     def flush_blocking(self, timeout: float) -> int:
         """Flush from synchronous code (a shutdown); returns how many records are still queued."""
         return int(self._producer.flush(timeout))
+
+
+class LibrdkafkaLog:
+    """Where confluent-kafka sends librdkafka's lines: the ``cxstream.librdkafka`` logger, one
+    message template per librdkafka facility (FAIL, GETPID, ...), so repeats fold per facility
+    (cxstream/logs.py); confluent-kafka's own format is one template for every line."""
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger("cxstream.librdkafka")
+
+    def log(self, level: int, _format: str, facility: str, client: str, text: str) -> None:
+        self._logger.log(level, f"librdkafka {facility.replace('%', '%%')} [%s]: %s", client, text)
 
 
 def _delivered(error: KafkaError | None, message: Message) -> None:

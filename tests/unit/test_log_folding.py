@@ -205,12 +205,3 @@ def test_the_interval_can_be_changed_or_folding_turned_off(stream: io.StringIO) 
         logging.getLogger("faust.transport").warning("Heartbeat failed: %s", "no coordinator")
     assert len(stream.getvalue().splitlines()) == 3
 
-
-def test_librdkafka_lines_fold_per_facility_not_as_one_template(folder: RepeatFolder) -> None:
-    # confluent-kafka logs every librdkafka line with one format: facility, client, text.
-    fail = [_record(logs.LIBRDKAFKA_TEMPLATE, "FAIL", "cxw#producer-1", f"Connect to 127.0.0.1:{p} failed",
-                    name="cxstream.librdkafka", level=logging.ERROR) for p in (1, 2, 3)]
-    pid = _record(logs.LIBRDKAFKA_TEMPLATE, "GETPID", "cxw#producer-1", "Failed to acquire idempotence PID",
-                  name="cxstream.librdkafka", level=logging.ERROR)
-    assert [folder.filter(r) for r in fail] == [True, False, False]
-    assert folder.filter(pid)  # another facility: its first line passes

@@ -13,7 +13,7 @@ import faust
 import pytest
 
 from cxstream.config import Settings
-from cxstream.streams.fast_producer import FastProducer, FastTopic, librdkafka_security, route_changelog
+from cxstream.streams.fast_producer import FastProducer, FastTopic, LibrdkafkaLog, librdkafka_security, route_changelog
 
 
 class RecordingProducer:
@@ -145,3 +145,13 @@ def test_librdkafka_logs_through_python_logging_not_raw_to_stderr(capfd: Any, ca
         producer.flush_blocking(2.0)  # serves the log queue
     assert "|FAIL|" not in capfd.readouterr().err
     assert any(r.name == "cxstream.librdkafka" and str(port) in r.getMessage() for r in caplog.records)
+
+
+def test_librdkafka_lines_are_one_template_per_facility_so_repeats_fold_per_facility(caplog: Any) -> None:
+    log = LibrdkafkaLog()
+    with caplog.at_level(logging.INFO, logger="cxstream.librdkafka"):
+        for port in (1, 2):  # confluent-kafka's own call: level, one format, facility, client, text
+            log.log(logging.ERROR, "%s [%s] %s", "FAIL", "cxw#producer-1", f"Connect to 127.0.0.1:{port} failed")
+        log.log(logging.WARNING, "%s [%s] %s", "GETPID", "cxw#producer-1", "Failed to acquire PID: 50% done")
+    assert [r.msg for r in caplog.records] == ["librdkafka FAIL [%s]: %s"] * 2 + ["librdkafka GETPID [%s]: %s"]
+    assert caplog.records[2].getMessage() == "librdkafka GETPID [cxw#producer-1]: Failed to acquire PID: 50% done"
