@@ -57,6 +57,10 @@ def test_views_show_exactly_what_the_input_implies_and_a_replay_changes_nothing(
         run.send_raw(TOPIC_TOUCHPOINTS, b"garbage", GARBAGE)
         wait_for(lambda: not view_differences(run, dataset), timeout=120, what="the views to equal the input")
 
+        # The scores and the enriched feedback reach ClickHouse in batches of their own: scores
+        # complete says nothing about the feedback table yet.
+        wait_for(lambda: run.query("SELECT count() FROM {db}.feedback")[0][0] >= len(expected_feedback_ids(dataset)),
+                 timeout=60, what="every feedback stored")
         feedback = run.query("SELECT feedback_id, matched FROM {db}.feedback")
         assert len(feedback) == len(expected_feedback_ids(dataset))
         with_touchpoint = {m.feedback_id for m in dataset.messages if isinstance(m, Feedback) and m.touchpoint_id}
@@ -110,7 +114,8 @@ def test_a_clickhouse_outage_loses_nothing_and_the_sink_waits_for_it(
         assert run.process.poll() is None, "the worker must wait for ClickHouse, not exit"
         proxy.up()
         wait_for(lambda: not view_differences(run, dataset), timeout=180, what="the views to catch up after the outage")
-        assert run.query("SELECT count() FROM {db}.feedback")[0][0] == len(expected_feedback_ids(dataset))
+        wait_for(lambda: run.query("SELECT count() FROM {db}.feedback")[0][0] == len(expected_feedback_ids(dataset)),
+                 timeout=60, what="every feedback stored once after the outage")
         assert peak - rss_at_outage < 150, f"worker memory grew by {peak - rss_at_outage:.0f} MiB during the outage"
 
 
