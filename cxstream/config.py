@@ -101,6 +101,15 @@ class Settings:
     clickhouse_database: str = _setting(
         "cx", "ClickHouse database holding cxstream's tables and views", group="clickhouse"
     )
+    clickhouse_replicas: str = _setting(
+        "", "Other ClickHouse replicas (host:port,...) of the same data: clients fail over to them when "
+        "clickhouse_host does not answer, and `cxstream db migrate` migrates each; empty = one server",
+        group="clickhouse",
+    )
+    clickhouse_cluster: str = _setting(
+        "", "ClickHouse cluster (remote_servers name) whose replicas hold cxstream's data: migrations make the "
+        "store tables Replicated*MergeTree, coordinated through ZooKeeper; empty = one server", group="clickhouse",
+    )
     clickhouse_bi_user: str = _setting(
         "bi", "Read-only ClickHouse user for BI tools (local stack: users.xml)", group="bi"
     )
@@ -134,6 +143,11 @@ class Settings:
     )
     cache_dir: Path = _setting(
         _default_cache_dir(), "Folder for downloads reused across clones (the Kafka jars)", group="stack",
+    )
+    cluster_port_base: int = _setting(
+        19100, "First port of the local cluster (`cxstream stack up --cluster`): Kafka brokers at +0..+2, their "
+        "controllers at +10..+12, ZooKeeper at +20, ClickHouse replicas at +30/+31 (native), +40/+41 (HTTP) and "
+        "+50/+51 (replication)", minimum=1024, maximum=65000, group="cluster",
     )
     start_timeout: int = _setting(90, "Seconds to wait for Kafka or ClickHouse to answer", minimum=1, group="stack")
 
