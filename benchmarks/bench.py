@@ -1,7 +1,7 @@
 """`make bench`: cxstream against the raw ceiling and Quix Streams, same broker, data and machine.
 
 Run: .venv/bin/python -m benchmarks.bench [--touchpoints 200000] [--feedback-share 0.1]
-     [--contenders ceiling,quix,cxstream[,cxstream+EVENT_LOOP=asyncio...]]
+     [--contenders ceiling,quix,cxstream[,cxstream+EVENT_LOOP=asyncio...][,cxstream*3]]
      [--latency-rate 100 --latency-seconds 40] [--profile DIR]
 The seeded workload is generated once into the cache dir, loaded into fresh topics (a unique
 prefix), then each contender reads it from a fresh consumer group, one after the other. Prints a
@@ -31,6 +31,9 @@ from cxstream.topics import ensure_topics
 from cxstream.vocabulary import CONTRACT_TOPICS
 
 CONTENDERS = ("ceiling", "quix", "cxstream")
+#: How a contender's name says it is cxstream with a change: settings (+), another checkout (@),
+#: or several worker processes in one group (*N).
+CXSTREAM_VARIANTS = ("cxstream+", "cxstream@", "cxstream*")
 MIB = 1024 * 1024
 
 
@@ -66,7 +69,7 @@ class Report:
         if cx and quix:
             rows.append(f"cxstream / Quix Streams: {cx.events_per_second / quix.events_per_second:.2f}")
         for key, variant in self.outcomes.items():
-            if key.startswith(("cxstream+", "cxstream@")) and quix:
+            if key.startswith(CXSTREAM_VARIANTS) and quix:
                 rows.append(f"{key} / Quix Streams: {variant.events_per_second / quix.events_per_second:.2f}")
         if self.latency:
             rows.append(f"cxstream event -> ClickHouse: {self.latency.line()}")
@@ -108,7 +111,7 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
         cxstream_ran = False
         for number, name in enumerate(contenders):
             prefix = base_prefix
-            if name == "cxstream" or name.startswith(("cxstream+", "cxstream@")):
+            if name == "cxstream" or name.startswith(CXSTREAM_VARIANTS):
                 if cxstream_ran:
                     # Every cxstream run writes the same output topics: each after the first gets
                     # its own copy of the workload, or its sink would store the earlier run's outputs
@@ -121,9 +124,9 @@ def run(touchpoints: int, feedback_share: float = 0.1, seed: int = 1, contenders
                 outcome = run_ceiling(settings, prefix, token, expected, timeout)
             elif name == "quix":
                 outcome = run_quix(settings, prefix, token, workdir, expected, timeout, profile)
-            elif name == "cxstream" or name.startswith(("cxstream+", "cxstream@")):
+            elif name == "cxstream" or name.startswith(CXSTREAM_VARIANTS):
                 outcome = run_cxstream(settings, prefix, token, workdir, expected, timeout, profile,
-                                       variant_settings(name))
+                                       variant_settings(name), workers=variant_workers(name))
             else:
                 raise ValueError(f"unknown contender {name!r}: choose from {', '.join(CONTENDERS)}")
             report.outcomes[name] = outcome
@@ -141,13 +144,26 @@ def variant_settings(name: str) -> dict[str, str]:
     """``cxstream+EVENT_LOOP=asyncio+SINK_FLUSH_MS=500``: the worker with those settings
     (CXSTREAM_ prefixed), to compare a change side by side with the default in one run.
     ``cxstream@/path/to/checkout``: the worker of another checkout (a ``git worktree`` of an
-    earlier commit), to compare before and after in one run."""
+    earlier commit), to compare before and after in one run. ``cxstream*3+NAME=VALUE``: three
+    workers with that setting."""
     if name.startswith("cxstream@"):
         return {"PYTHONPATH": name.removeprefix("cxstream@")}
-    pairs = name.split("+")[1:]
+    pairs = re.sub(r"^cxstream\*\d+", "cxstream", name).split("+")[1:]
     if any("=" not in pair for pair in pairs):
         raise ValueError(f"contender {name!r}: write settings as cxstream+NAME=VALUE (without CXSTREAM_)")
     return {f"CXSTREAM_{key.upper()}": value for key, _, value in (pair.partition("=") for pair in pairs)}
+
+
+def variant_workers(name: str) -> int:
+    """``cxstream*3``: three worker processes in one consumer group (each with its sink), to
+    measure how throughput scales with workers; 1 otherwise."""
+    match = re.match(r"^cxstream\*(\d+)", name)
+    if match is None:
+        return 1
+    workers = int(match.group(1))
+    if not 1 <= workers <= 32:
+        raise ValueError(f"contender {name!r}: between 1 and 32 workers")
+    return workers
 
 
 def _expected(workload: Workload) -> Expected:

@@ -137,7 +137,9 @@ def run_quix(settings: Settings, prefix: str, token: str, workdir: Path, expecte
 
 
 def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, expected: Expected, timeout: float,
-                 profile: Path | None = None, variant: dict[str, str] | None = None) -> Outcome:
+                 profile: Path | None = None, variant: dict[str, str] | None = None, workers: int = 1) -> Outcome:
+    """The worker (``workers`` processes in one group, each with its sink) from its first write to
+    ClickHouse holding every input's effect, and only after it committed every input record."""
     worker_id = "cxw" + uuid.uuid4().hex[:4]  # not "cx": the contract topics start with "<prefix>cx."
     database = f"cx_{token}_{worker_id}"
     env = dict(os.environ, CXSTREAM_TOPIC_PREFIX=prefix, CXSTREAM_WORKER_ID=worker_id,
@@ -147,12 +149,13 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
                CXSTREAM_CLICKHOUSE_HOST=settings.clickhouse_host, CXSTREAM_CLICKHOUSE_PORT=str(settings.clickhouse_port),
                CXSTREAM_CLICKHOUSE_USER=settings.clickhouse_user,
                CXSTREAM_CLICKHOUSE_PASSWORD=settings.clickhouse_password, **(variant or {}))
-    log_path = workdir / f"cxstream-{worker_id}.log"
-    log = open(log_path, "wb")
     # Another checkout's code (cxstream@PATH): run from there, or `-m` would import this one.
     where = (variant or {}).get("PYTHONPATH")
-    process = subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, cwd=where)
+    log_paths = [workdir / f"cxstream-{worker_id}-{n}.log" for n in range(workers)]
+    logs = [open(path, "wb") for path in log_paths]
+    processes = [subprocess.Popen([sys.executable, "-m", "cxstream.cli", "worker"], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, cwd=where) for log in logs]
+    process = processes[0]
     # SINK_ENABLED=false in a variant: the sink runs beside the worker as `cxstream sink`.
     sink_log_path = workdir / f"cxstream-{worker_id}-sink.log"
     sink_log = open(sink_log_path, "wb")
@@ -166,7 +169,8 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
         totals: tuple[int, int, int] | None = None
         want = (expected.touchpoints, expected.feedback, expected.answers)
         while totals != want:
-            _alive_or_fail(process, "the cxstream worker", log_path)
+            for each, each_log in zip(processes, log_paths, strict=True):
+                _alive_or_fail(each, "the cxstream worker", each_log)
             if sink is not None:
                 _alive_or_fail(sink, "the cxstream sink", sink_log_path)
             if time.monotonic() > deadline:
@@ -179,28 +183,34 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
         # The totals must come from this worker's own work: it has read every input record.
         committed_by = time.monotonic() + 60
         while not inputs_committed(settings, prefix + worker_id, prefix):
-            _alive_or_fail(process, "the cxstream worker", log_path)
+            for each, each_log in zip(processes, log_paths, strict=True):
+                _alive_or_fail(each, "the cxstream worker", each_log)
             if time.monotonic() > committed_by:
                 raise RuntimeError("cxstream: ClickHouse has the totals but the worker has not read all its "
                                    "input: the rows came from another run's topics")
             time.sleep(POLL_SECONDS)
-        peak, now = peak_rss_bytes(process.pid), rss_bytes(process.pid)
-        if sink is not None:  # two processes: their sum
+        # Several processes: their sum.
+        peak = sum(peak_rss_bytes(each.pid) for each in processes)
+        now = sum(rss_bytes(each.pid) for each in processes)
+        if sink is not None:  # a separate sink too
             peak, now = peak + peak_rss_bytes(sink.pid), now + rss_bytes(sink.pid)
         if profiler:
             profiler.stop()
         first = _first_write(settings, prefix + worker_id)
         cells = _stored_cells(client, database)
-        stop_process(process, timeout=60)
+        for each in processes:
+            stop_process(each, timeout=60)
         inputs = {prefix + TOPIC_TOUCHPOINTS, prefix + TOPIC_FEEDBACK}
         written = records_written(settings, lambda t: t.startswith(prefix + "cx") and t not in inputs)
         label = " ".join(f"{key.removeprefix('CXSTREAM_').lower()}={value}" for key, value in (variant or {}).items())
-        name = "cxstream worker + sink (into ClickHouse)" + (f", {label}" if label else "")
+        name = ("cxstream worker + sink (into ClickHouse)" if workers == 1
+                else f"cxstream, {workers} workers + sinks (into ClickHouse)") + (f", {label}" if label else "")
         return Outcome(name, expected.messages, finished - first, peak, now, cells, written)
     finally:
         client.disconnect()
-        stop_process(process, timeout=60)
-        log.close()
+        for each, log in zip(processes, logs, strict=True):
+            stop_process(each, timeout=60)
+            log.close()
         if sink is not None:
             stop_process(sink, timeout=60)
         sink_log.close()
