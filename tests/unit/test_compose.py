@@ -67,6 +67,14 @@ def test_stack_has_kafka_in_kraft_mode_clickhouse_and_the_worker(compose: dict[s
     assert services["worker"]["command"][:2] == ["cxstream", "worker"]
 
 
+def test_every_broker_keeps_its_log_in_its_volume(compose: dict[str, Any]) -> None:
+    """The apache/kafka image writes to /tmp/kraft-combined-logs unless KAFKA_LOG_DIRS says
+    otherwise: a volume mounted anywhere else keeps nothing across a recreated container."""
+    for name, kafka in _by_image(compose["services"], "apache/kafka").items():
+        mounted = {str(v).split(":")[1] for v in kafka.get("volumes", []) if not str(v).startswith("./")}
+        assert kafka["environment"].get("KAFKA_LOG_DIRS") in mounted, f"{name}: its log is not in a volume"
+
+
 def test_published_ports_are_bound_to_loopback(compose: dict[str, Any]) -> None:
     assert _profile_services(compose, CLUSTER), "the cluster profile's services are checked too"
     for name, service in compose["services"].items():
