@@ -44,18 +44,28 @@ def find_server_binary() -> str | None:
 
 
 class ClickHouseServer:
-    """One ClickHouse server on 127.0.0.1, its files under ``<state_dir>/clickhouse``."""
+    """One ClickHouse server on 127.0.0.1, its files under ``<state_dir>/clickhouse``.
+
+    The local cluster's replicas (stack/clickhouse_cluster.py) are servers of this kind too: each
+    gets settings pointing at its own ports, a ``home`` of its own, an ``extra_config`` (ZooKeeper,
+    macros, the cluster's servers) added to config.xml, and ``port_setting``, the setting to name
+    when one of its ports is taken.
+    """
 
     name = "clickhouse"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, home: Path | None = None, extra_config: str = "",
+                 name: str = "clickhouse", port_setting: str | None = None) -> None:
         self.settings = settings
-        self.home = settings.state_dir.resolve() / "clickhouse"
+        self.name = name
+        self.home = home or settings.state_dir.resolve() / "clickhouse"
+        self.extra_config = extra_config
+        self.port_setting = port_setting
         self.data_dir = self.home / "data"
         self.logs_dir = self.home / "logs"
         self.config_file = self.home / "config.xml"
         self.process = ManagedProcess(
-            name="clickhouse",
+            name=name,
             pid_file=self.home / "clickhouse.pid",
             marker=f"--config-file={self.config_file}",
             log_file=self.logs_dir / "stdout.log",
@@ -128,27 +138,28 @@ class ClickHouseServer:
             return False
         require_free_ports(
             "ClickHouse",
-            {env_var("clickhouse_port"): self.settings.clickhouse_port,
-             env_var("clickhouse_http_port"): self.settings.clickhouse_http_port},
+            {self.port_setting or env_var("clickhouse_port"): self.settings.clickhouse_port,
+             self.port_setting or env_var("clickhouse_http_port"): self.settings.clickhouse_http_port},
         )
         binary = self.ensure_installed()
         self._write_config()
         child = self.process.start([binary, f"--config-file={self.config_file}"], cwd=self.home)
-        log.info("stack.clickhouse.starting", pid=child.pid, address=self.address)
+        log.info("stack.clickhouse.starting", pid=child.pid, address=self.address, server=self.name)
         wait_until(
             lambda: self.version() is not None,
             timeout=self.settings.start_timeout,
-            what="ClickHouse",
+            what=f"ClickHouse ({self.name})",
             process=self.process,
             child=child,
         )
-        log.info("stack.clickhouse.started", pid=child.pid, version=self.version(), address=self.address)
+        log.info("stack.clickhouse.started", pid=child.pid, version=self.version(), address=self.address,
+                 server=self.name)
         return True
 
     def stop(self) -> bool:
         stopped = self.process.stop(timeout=30)
         if stopped:
-            log.info("stack.clickhouse.stopped")
+            log.info("stack.clickhouse.stopped", server=self.name)
         return stopped
 
     # --- internals --------------------------------------------------------------------------
@@ -166,6 +177,7 @@ class ClickHouseServer:
                 users_config=users_config,
                 http_port=self.settings.clickhouse_http_port,
                 tcp_port=self.settings.clickhouse_port,
+                extra_config=self.extra_config,
             )
         )
 
