@@ -252,10 +252,12 @@ class KafkaCluster:
         running = {node: pid for node in self.nodes if (pid := node.process.pid()) is not None}
         for pid in running.values():
             _signal(pid, signal.SIGTERM)
-        stopped = [node.stop() for node in running]  # waits for each, SIGKILL after 30 s
-        if any(stopped):
+        for node in running:
+            node.process.stop(timeout=30)  # waits for it (SIGKILL after 30 s); at once if it is gone
+            log.info("stack.kafka_cluster.node_stopped", node=node.node_id)
+        if running:
             log.info("stack.kafka_cluster.stopped", nodes=[n.node_id for n in running])
-        return any(stopped)
+        return bool(running)
 
     def _cluster_id(self) -> str:
         """The id of an already formatted node (a node whose storage was lost rejoins the same

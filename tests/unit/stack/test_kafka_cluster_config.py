@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
+import pytest
+
 from cxstream.config import Settings
+from cxstream.errors import StackError
 from cxstream.stack.cluster_layout import ClusterLayout
 from cxstream.stack.kafka_cluster import KafkaCluster, node_specs, quorum_voters, render_node_config
 
@@ -57,3 +61,15 @@ def test_the_cluster_follows_the_port_base_and_gives_each_node_its_own_marker(tm
     assert not any(a in b for a in markers for b in markers if a != b)
     assert len({node.process.pid_file for node in cluster.nodes}) == 3
     assert [node.node_id for node in cluster.nodes] == [1, 2, 3]
+
+
+def test_a_busy_port_names_the_setting_that_moves_the_cluster(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # The busy port is node 2's Kafka port (base + 1).
+        cluster = KafkaCluster(Settings.load({"cluster_port_base": port - 1, "state_dir": tmp_path}, environ={}))
+        with pytest.raises(StackError, match=rf"node 2 cannot start: port {port} .*CXSTREAM_CLUSTER_PORT_BASE"):
+            cluster.start()
+    assert not (tmp_path / "cluster").exists(), "nothing is written before the ports are checked"
