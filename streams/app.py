@@ -90,6 +90,9 @@ def create_app(settings: Settings, data_dir: Path) -> faust.App:
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.topic_replication_factor,
         topic_allow_declare=True,
+        # No leader election topic: cxstream never uses app.leader, and Faust declares that topic
+        # without topic configs (no min.insync.replicas of its own on a replicated cluster).
+        topic_disable_leader=True,
         table_standby_replicas=0,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=settings.commit_interval_ms / 1000.0,

@@ -69,16 +69,10 @@ def _run_topics(run: WorkerRun) -> list[str]:
         admin.close()
 
 
-#: Faust's leader-election topic: declared by Faust itself (three replicas, from the app's
-#: topic_replication_factor, but no topic configs), subscribed for the assignment and never written.
-LEADER_TOPIC_SUFFIX = "-__assignor-__leader"
-
-
 def _durability_problems(run: WorkerRun, topics: list[str]) -> list[str]:
     """Topics with fewer than three replicas in a partition, or not requiring two in-sync replicas.
-    Every topic that carries records must have min.insync.replicas=2 set on the topic itself (the
-    brokers' default is 2 as well: only the topic's own setting proves that cxstream asked for it);
-    Faust's leader topic, which carries none, must have it in effect."""
+    Every topic must have min.insync.replicas=2 set on the topic itself (the brokers' default is 2
+    as well: only the topic's own setting proves that cxstream asked for it)."""
     admin = _admin(run)
     try:
         problems = []
@@ -94,8 +88,7 @@ def _durability_problems(run: WorkerRun, topics: list[str]) -> list[str]:
                                          config_filter="all")["topic"]
         for name in topics:
             entry = configs[name].get("min.insync.replicas") or {}
-            own = "DYNAMIC_TOPIC_CONFIG" if not name.endswith(LEADER_TOPIC_SUFFIX) else entry.get("config_source")
-            if (entry.get("value"), entry.get("config_source")) != (str(MIN_INSYNC_REPLICAS), own):
+            if (entry.get("value"), entry.get("config_source")) != (str(MIN_INSYNC_REPLICAS), "DYNAMIC_TOPIC_CONFIG"):
                 problems.append(f"{name}: min.insync.replicas {entry.get('value')} from {entry.get('config_source')}, "
                                 f"expected {MIN_INSYNC_REPLICAS} set on the topic")
         return problems
