@@ -16,8 +16,8 @@ from clickhouse_driver import errors as ch_errors
 from cxstream.config import Settings
 from cxstream.logs import get_logger
 from cxstream.sinks import tables
-from cxstream.sinks.connection import clickhouse_client
-from cxstream.sinks.migrate import migrate
+from cxstream.sinks.connection import ClickHouseUnreachable, clickhouse_client
+from cxstream.sinks.migrate import migrate, migrate_each_server
 from cxstream.sinks.routing import Batch
 
 log = get_logger(__name__)
@@ -65,8 +65,22 @@ class ClickHouseWriter:
             raise
 
     def migrate(self) -> None:
-        applied = self._call(lambda client: migrate(client, self.database))
-        log.info("sink.migrated", database=self.database, applied=list(applied))
+        """Migrate every server of the data (the configured one and ``clickhouse_replicas``), each
+        through a writer of its own; one that is away is skipped, WriteFailed when none answers."""
+        def migrate_one(server: Settings) -> list[str]:
+            writer = ClickHouseWriter(server)
+            try:
+                return list(writer._call(lambda client: migrate(client, self.database,
+                                                                cluster=self.settings.clickhouse_cluster)))
+            finally:
+                writer._disconnect()
+
+        try:
+            applied = migrate_each_server(self.settings, migrate_one, unreachable=(WriteFailed,))
+        except ClickHouseUnreachable as error:
+            raise WriteFailed(str(error)) from error
+        for server, names in applied.items():
+            log.info("sink.migrated", database=self.database, server=server, applied=names)
 
     def write(self, batch: Batch) -> None:
         """Insert every table's rows; a retry after a partial write inserts them all again, which

@@ -19,19 +19,32 @@ def db() -> None:
 @db.command()
 @with_settings("clickhouse", "bi")
 def migrate(settings: Settings) -> None:
-    """Create or update cxstream's tables and views (idempotent; safe to run from several places)."""
-    from cxstream.sinks.connection import connect
-    from cxstream.sinks.migrate import migrate as run_migrations
+    """Create or update cxstream's tables and views (idempotent; safe to run from several places).
 
-    client = connect(settings)
-    try:
-        applied = run_migrations(
-            client, settings.clickhouse_database, bi_min_responses=settings.bi_min_responses
-        )
-    finally:
-        client.disconnect()
-    where = f"{settings.clickhouse_host}:{settings.clickhouse_port}/{settings.clickhouse_database}"
-    click.echo(f"applied: {', '.join(applied)}" if applied else f"up to date: {where}")
+    With CXSTREAM_CLICKHOUSE_REPLICAS, every replica that answers is migrated, each on its own; one
+    that does not is named in a warning and skipped (run this again once it is back)."""
+    from clickhouse_driver.errors import NetworkError, SocketTimeoutError
+
+    from cxstream.sinks.connection import ClickHouseUnreachable, connect
+    from cxstream.sinks.migrate import migrate as run_migrations
+    from cxstream.sinks.migrate import migrate_each_server
+
+    def migrate_one(server: Settings) -> list[str]:
+        client = connect(server)
+        try:
+            return run_migrations(client, server.clickhouse_database, bi_min_responses=server.bi_min_responses,
+                                  cluster=server.clickhouse_cluster)
+        finally:
+            client.disconnect()
+
+    done = migrate_each_server(
+        settings, migrate_one,
+        unreachable=(ClickHouseUnreachable, NetworkError, SocketTimeoutError, EOFError, OSError),
+    )
+    for where, applied in done.items():
+        prefix = f"{where}: " if settings.clickhouse_replicas else ""
+        click.echo(f"{prefix}applied: {', '.join(applied)}" if applied
+                   else f"{prefix}up to date: {where}/{settings.clickhouse_database}")
 
 
 @db.command("bi-user")
