@@ -37,6 +37,7 @@ class ClickHouseWriter:
         self.settings = settings
         self.database = settings.clickhouse_database
         self._client: Client | None = None
+        self._server: str | None = None  # host:port last written to
 
     def _connect(self) -> Client:
         if self._client is None:
@@ -53,7 +54,10 @@ class ClickHouseWriter:
 
     def _call(self, action: Any) -> Any:
         try:
-            return action(self._connect())
+            client = self._connect()
+            result = action(client)
+            self._note_server(client)
+            return result
         except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, EOFError, ConnectionError,
                 socket.timeout, OSError) as error:
             self._disconnect()
@@ -63,6 +67,15 @@ class ClickHouseWriter:
                 self._disconnect()
                 raise WriteFailed(f"server error {error.code}: {error.message.splitlines()[0]}") from error
             raise
+
+    def _note_server(self, client: Client) -> None:
+        """Log when the server written to changes: the driver fails over to a replica (and stays
+        there) without a word, so this line is how an operator sees it happened."""
+        server = client.connection.get_description() if client.connection.connected else None
+        if server is not None and server != self._server:
+            if self._server is not None:
+                log.warning("sink.clickhouse_server_changed", previous=self._server, server=server)
+            self._server = server
 
     def migrate(self) -> None:
         """Migrate every server of the data (the configured one and ``clickhouse_replicas``), each

@@ -1,0 +1,123 @@
+"""The ClickHouse replica the sink writes to is SIGKILLed mid-stream and comes back a while later:
+the sink fails over to the other replica, and once the killed one has caught up, the views on
+BOTH replicas equal the input exactly: nothing lost, nothing doubled.
+
+The cluster (ZooKeeper and two replicas, stack/clickhouse_cluster.py) is started for this module
+on ``cluster_port_base``; the single local Kafka broker carries the traffic. The replica stays
+down CXSTREAM_CLUSTER_OUTAGE_SECONDS (30 s by default; 60 for a soak), long enough for several
+of the sink's inserts (one per table per second) to need the other replica.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from cxstream.config import Settings
+from cxstream.stack import StackStatus
+from cxstream.stack.clickhouse_cluster import ClickHouseCluster
+from cxstream.stack.cluster_layout import CLUSTER_NAME
+from tests.faults.checks import expect_no_differences
+from tests.faults.conftest import FaultFigures, fault_figures, scale  # noqa: F401 - fault_figures is a fixture
+from tests.faults.test_worker_kill import _publish_slowly
+from tests.support.cleanup import drop_database
+from tests.support.ground_truth import generate
+from tests.support.stored import stored_differences
+from tests.support.worker import WorkerRun, running_worker, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
+
+OUTAGE_SECONDS = float(os.environ.get("CXSTREAM_CLUSTER_OUTAGE_SECONDS", "30"))
+#: Every table the migrations create holds data, so every one must be Replicated in cluster mode.
+STORE_TABLES = {"touchpoints_store", "feedback_store", "domain_scores_store", "dead_letters_store", "view_settings",
+                "alerts_store", "trust_scores_store", "driver_scores_store"}
+
+
+@pytest.fixture(scope="module")
+def cluster(settings: Settings) -> Iterator[ClickHouseCluster]:
+    """The local ClickHouse cluster; stops only what this fixture started."""
+    cluster = ClickHouseCluster(settings)
+    was_running = [cluster.zookeeper.is_running(), *(r.is_running() for r in cluster.replicas)]
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        for replica, running in zip(cluster.replicas, was_running[1:], strict=True):
+            if not running:
+                replica.stop()
+        if not was_running[0]:
+            cluster.zookeeper.stop()
+
+
+def _on(run: WorkerRun, port: int) -> WorkerRun:
+    """``run`` whose queries go to the replica at ``port`` (run.query reaches one server, no failover)."""
+    return dataclasses.replace(run, settings=dataclasses.replace(run.settings, clickhouse_port=port))
+
+
+def _replicated_tables(node: WorkerRun) -> set[str]:
+    rows = node.query("SELECT table FROM system.replicas WHERE database = '{db}' AND total_replicas = 2")
+    return {table for (table,) in rows}
+
+
+def _rows(node: WorkerRun) -> int:
+    try:
+        return int(node.query("SELECT count() FROM {db}.feedback_store")[0][0])
+    except Exception:  # noqa: BLE001 - the replica is down or has no table yet
+        return -1
+
+
+def test_the_replica_written_to_is_killed_and_both_replicas_end_exact(
+    stack: StackStatus, settings: Settings, tmp_path: Path, cluster: ClickHouseCluster,
+    fault_figures: FaultFigures,  # noqa: F811 - the fixture imported above
+) -> None:
+    first, second = cluster.replicas
+    prefix = f"R{uuid.uuid4().hex[:6]}"
+    dataset = generate(seed=23, agency_prefix=prefix, touchpoints=400 * scale(), now_ms=int(time.time() * 1000),
+                       form="mixed", comments=True)
+    fault_figures.events = len(dataset.messages)
+    began = time.monotonic()
+    database = ""
+    try:
+        with running_worker(settings, tmp_path, clickhouse_port=first.port,
+                            clickhouse_replicas=f"127.0.0.1:{second.port}", clickhouse_cluster=CLUSTER_NAME,
+                            join_wait_seconds=300) as run:
+            database = run.settings.clickhouse_database
+            nodes = {"replica 1": _on(run, first.port), "replica 2": _on(run, second.port)}
+            wait_for(lambda: "sink.started" in run.log_text(), timeout=120, what="the sink to migrate both replicas")
+            for name, node in nodes.items():
+                assert _replicated_tables(node) == STORE_TABLES, f"{name}: the store tables are not all Replicated"
+
+            sender = _publish_slowly(run, dataset, seconds=30)
+            wait_for(lambda: _rows(nodes["replica 1"]) > 0, timeout=60, what="the sink's first rows on replica 1")
+            first.kill()
+            killed = time.monotonic()
+            before = _rows(nodes["replica 2"])
+            while time.monotonic() - killed < OUTAGE_SECONDS:
+                assert run.process.poll() is None, "the worker must fail over, not exit"
+                time.sleep(1)
+            during = _rows(nodes["replica 2"])
+            fault_figures.faults = (f"replica 1 of 2 SIGKILLed for {OUTAGE_SECONDS:.0f} s mid-stream; "
+                                    f"replica 2 took {during - before} feedback rows meanwhile")
+            assert during > before, "nothing reached replica 2 while replica 1 was down: the sink did not fail over"
+            changes = [line for line in run.log_text().splitlines() if "sink.clickhouse_server_changed" in line]
+            assert any(f'"server": "127.0.0.1:{second.port}"' in line for line in changes), \
+                "the sink did not log its failover to replica 2"
+            first.start()
+            sender.join()
+            for name, node in nodes.items():
+                expect_no_differences(fault_figures, partial(stored_differences, node, dataset), timeout=240,
+                                      what=f"ClickHouse on {name} to equal the input")
+            for name, node in nodes.items():
+                assert _replicated_tables(node) == STORE_TABLES, f"{name}: a store table stopped replicating"
+            assert run.process.poll() is None
+            fault_figures.notes.append(f"took {time.monotonic() - began:.0f} s")
+    finally:
+        if database:  # running_worker dropped it on replica 1 (its clickhouse_port); replica 2 here
+            drop_database(second.settings, database)
