@@ -9,12 +9,13 @@ INSTALLED := $(VENV)/.installed
 # Test processes (pytest-xdist) for make check and make test; 1 runs one stream.
 PYTEST_STREAMS ?= 2
 
-.PHONY: help install stack-up stack-down stack-status check lint typecheck test integration demo bench faults clean
+.PHONY: help install stack-up stack-down stack-status check lint typecheck test test-cluster integration demo bench faults clean
 
 help:
 	@echo "make demo    install, start Kafka + ClickHouse, run the pipeline on generated traffic, serve the live page"
 	@echo "make test    the whole suite on the real local stack (started and stopped as needed)"
 	@echo "make check   the quick tier: lint, types and every test that needs no service (no Kafka, no ClickHouse)"
+	@echo "make test-cluster  the scenarios on the local cluster: 3 Kafka brokers, 2 ClickHouse replicas, 3 workers"
 	@echo "make faults  the fault scenarios as a soak (longer outages, more events, kills and rebalances)"
 	@echo "make bench   cxstream vs the ceiling and Quix Streams (BENCH_TOUCHPOINTS=200000)"
 	@echo "make install the virtualenv in $(VENV) with the locked dependency set"
@@ -55,7 +56,13 @@ check: lint typecheck
 # processes, and two streams overlap those waits. Kafka and ClickHouse are started when they are
 # not running and exactly what was started is stopped at the end, also when tests fail.
 test: lint typecheck
-	$(BIN)/python -m pytest -n $(PYTEST_STREAMS) --dist loadfile --durations=30
+	$(BIN)/python -m pytest -n $(PYTEST_STREAMS) --dist loadfile --durations=30 -m "not cluster"
+
+# The scenarios beyond one machine (tests/cluster): a broker, a ClickHouse replica and one of three
+# workers killed and back, each checked against the ground truth. One stream: they kill servers
+# the others use. The cluster is started when not running and stopped at the end.
+test-cluster: install
+	$(BIN)/python -m pytest -m cluster tests/cluster --durations=10
 
 # The integration tier alone (the stack must be up or startable), without the fault scenarios.
 integration: install

@@ -24,8 +24,9 @@ log = get_logger(__name__)
 
 #: Server error codes that mean "not now" rather than "never": retried like a lost connection.
 #: 159 TIMEOUT_EXCEEDED, 202 TOO_MANY_SIMULTANEOUS_QUERIES, 209 SOCKET_TIMEOUT, 210 NETWORK_ERROR,
-#: 241 MEMORY_LIMIT_EXCEEDED, 252 TOO_MANY_PARTS, 242 TABLE_IS_READ_ONLY, 319 UNKNOWN_STATUS_OF_INSERT.
-_TRANSIENT_CODES = frozenset({159, 202, 209, 210, 241, 242, 252, 319})
+#: 241 MEMORY_LIMIT_EXCEEDED, 252 TOO_MANY_PARTS, 242 TABLE_IS_READ_ONLY, 319 UNKNOWN_STATUS_OF_INSERT;
+#: and on replicated tables, ZooKeeper away: 225 NO_ZOOKEEPER, 999 KEEPER_EXCEPTION (a lost session).
+_TRANSIENT_CODES = frozenset({159, 202, 209, 210, 225, 241, 242, 252, 319, 999})
 
 
 class WriteFailed(Exception):

@@ -1,4 +1,4 @@
-"""``up``, ``down`` and ``status`` over the stack's two servers.
+"""``up``, ``down`` and ``status`` over the stack's two servers, and over the local cluster.
 
 ``up`` is idempotent and reports what it started, so a caller (the test suite) can stop exactly
 that and leave alone a stack somebody else brought up.
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from cxstream.config import Settings
 from cxstream.logs import get_logger
 from cxstream.stack.clickhouse import ClickHouseServer
+from cxstream.stack.cluster_layout import ClusterLayout
 from cxstream.stack.kafka import KafkaBroker
 from cxstream.topics import ensure_topics
 
@@ -73,4 +74,51 @@ class Stack:
             running={s.name: s.is_running() for s in (self.kafka, self.clickhouse)},
             where={s.name: s.describe() for s in (self.kafka, self.clickhouse)},
             clickhouse_version=self.clickhouse.version() if self.clickhouse.is_running() else None,
+        )
+
+
+class ClusterStack:
+    """The local cluster (``cxstream stack up --cluster``): three Kafka brokers, ZooKeeper and two
+    ClickHouse replicas, on the ports of :class:`~cxstream.stack.cluster_layout.ClusterLayout`.
+
+    It runs beside the one-broker stack (other ports, its own folder), so a developer can keep both.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from cxstream.stack.clickhouse_cluster import ClickHouseCluster
+        from cxstream.stack.kafka_cluster import KafkaCluster
+
+        self.settings = settings
+        self.layout = ClusterLayout.of(settings)
+        self.client_settings = self.layout.client_settings(settings)
+        self.kafka = KafkaCluster(settings)
+        self.clickhouse = ClickHouseCluster(settings)
+
+    def up(self) -> StackStatus:
+        """Start what is not running, create the topics with three copies each."""
+        started = []
+        if self.kafka.start():
+            started.append(self.kafka.name)
+        try:
+            if self.clickhouse.start():
+                started.append(self.clickhouse.name)
+            topics = ensure_topics(self.client_settings)
+        except BaseException:
+            self.down(started)
+            raise
+        status = self.status()
+        status.started = started
+        status.topics = topics
+        return status
+
+    def down(self, components: list[str] | None = None) -> list[str]:
+        """Stop the given components (default: all) if ours run; return those stopped."""
+        wanted = components or [self.clickhouse.name, self.kafka.name]
+        return [server.name for server in (self.clickhouse, self.kafka)
+                if server.name in wanted and server.stop()]
+
+    def status(self) -> StackStatus:
+        return StackStatus(
+            running={s.name: s.is_running() for s in (self.kafka, self.clickhouse)},
+            where={s.name: s.describe() for s in (self.kafka, self.clickhouse)},
         )

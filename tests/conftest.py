@@ -38,20 +38,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 #: The order tiers run in: quick feedback first, the long fault scenarios last.
-_TIER_ORDER = {"unit": 0, "integration": 1, "faults": 2}
+_TIER_ORDER = {"unit": 0, "integration": 1, "faults": 2, "cluster": 3}
 
 
 def tier(item: pytest.Item) -> str:
     """The tier of a collected test, from its markers (after the marking below)."""
+    if item.get_closest_marker("cluster"):
+        return "cluster"
     if item.get_closest_marker("faults"):
         return "faults"
     return "integration" if item.get_closest_marker("integration") else "unit"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses the stack as integration, then order the run by tier."""
+    """Mark every test that uses the stack as integration (and the local cluster as cluster too),
+    then order the run by tier."""
     for item in items:
-        if "stack" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("integration"):
+        fixtures = getattr(item, "fixturenames", ())
+        if "local_cluster" in fixtures and not item.get_closest_marker("cluster"):
+            item.add_marker(pytest.mark.cluster)
+        if ("stack" in fixtures or "local_cluster" in fixtures) and not item.get_closest_marker("integration"):
             item.add_marker(pytest.mark.integration)
     items.sort(key=lambda item: _TIER_ORDER[tier(item)])
 

@@ -2,8 +2,8 @@
 
 The production shape of durability: every topic has three copies, two of which must have each
 write (acks=all), so an acknowledged record survives the loss of any one broker, and the cluster
-keeps taking writes while it is gone. The scenario runs on the local three-node cluster
-(stack/kafka_cluster.py) and the ordinary stack's ClickHouse; it kills the broker leading the most
+keeps taking writes while it is gone. The scenario runs on the local cluster (three
+brokers, two ClickHouse replicas: tests/cluster/conftest.py); it kills the broker leading the most
 partitions of the input topics, so leaderships (and maybe the group's coordinator) move while the
 channel publishes and the worker consumes, produces and commits.
 """
@@ -13,16 +13,12 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from cxstream.config import Settings
-from cxstream.stack import StackStatus
-from cxstream.stack.kafka_cluster import KafkaCluster
 from cxstream.vocabulary import INPUT_TOPICS
 from tests.faults.checks import expect_no_differences
 from tests.faults.conftest import FaultFigures, fault_figures, scale
@@ -32,6 +28,8 @@ from tests.support.ground_truth import generate
 from tests.support.stored import stored_differences
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
+from .conftest import LocalCluster
+
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 __all__ = ["fault_figures"]  # the fixture, imported so this scenario's figures join the table
@@ -39,21 +37,6 @@ __all__ = ["fault_figures"]  # the fixture, imported so this scenario's figures 
 KILLED_SECONDS = 20.0
 REPLICATION_FACTOR = 3
 MIN_INSYNC_REPLICAS = 2
-
-
-@pytest.fixture(scope="module")
-def cluster(settings: Settings) -> Iterator[KafkaCluster]:
-    """The local three-broker cluster; stopped at the end only if this fixture started it."""
-    kafka = KafkaCluster(settings)
-    started = kafka.start()
-    try:
-        yield kafka
-    finally:
-        if started:
-            kafka.stop()
-        else:  # somebody else's cluster: bring back a node a failed scenario left killed
-            for node in kafka.nodes:
-                node.start()
 
 
 def _admin(run: WorkerRun) -> KafkaAdminClient:
@@ -117,16 +100,18 @@ def _under_replicated(run: WorkerRun, topics: list[str]) -> list[str]:
 
 
 def test_scores_are_exact_when_a_broker_is_killed_mid_stream(
-    stack: StackStatus, cluster: KafkaCluster, settings: Settings, tmp_path: Path, fault_figures: FaultFigures
+    local_cluster: LocalCluster, tmp_path: Path, fault_figures: FaultFigures
 ) -> None:
+    cluster = local_cluster.stack.kafka
     prefix = f"B{uuid.uuid4().hex[:6]}"
     dataset = generate(seed=47, agency_prefix=prefix, touchpoints=500 * scale(), now_ms=int(time.time() * 1000),
                        form="mixed", comments=True)
     fault_figures.events = len(dataset.messages)
     began = time.monotonic()
-    with running_worker(settings, tmp_path, kafka_bootstrap=cluster.bootstrap_servers,
-                        topic_replication_factor=REPLICATION_FACTOR, topic_min_insync_replicas=MIN_INSYNC_REPLICAS,
-                        join_wait_seconds=300) as run:
+    with running_worker(local_cluster.settings, tmp_path, join_wait_seconds=300,
+                        **local_cluster.worker_overrides) as run:
+        assert run.settings.topic_replication_factor == REPLICATION_FACTOR
+        assert run.settings.topic_min_insync_replicas == MIN_INSYNC_REPLICAS
         topics = _run_topics(run)
         inputs = [run.settings.topic(t) for t in INPUT_TOPICS]
         assert set(inputs) <= set(topics)

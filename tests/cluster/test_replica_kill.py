@@ -2,8 +2,8 @@
 the sink fails over to the other replica, and once the killed one has caught up, the views on
 BOTH replicas equal the input exactly: nothing lost, nothing doubled.
 
-The cluster (ZooKeeper and two replicas, stack/clickhouse_cluster.py) is started for this module
-on ``cluster_port_base``; the single local Kafka broker carries the traffic. The replica stays
+It runs on the local cluster (tests/cluster/conftest.py: three Kafka brokers, ZooKeeper and two
+ClickHouse replicas, stack/clickhouse_cluster.py). The replica stays
 down CXSTREAM_CLUSTER_OUTAGE_SECONDS (30 s by default; 60 for a soak), long enough for several
 of the sink's inserts (one per table per second) to need the other replica.
 """
@@ -14,16 +14,11 @@ import dataclasses
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from cxstream.config import Settings
-from cxstream.stack import StackStatus
-from cxstream.stack.clickhouse_cluster import ClickHouseCluster
-from cxstream.stack.cluster_layout import CLUSTER_NAME
 from tests.faults.checks import expect_no_differences
 from tests.faults.conftest import FaultFigures, fault_figures, scale  # noqa: F401 - fault_figures is a fixture
 from tests.faults.test_worker_kill import _publish_slowly
@@ -32,28 +27,14 @@ from tests.support.ground_truth import generate
 from tests.support.stored import stored_differences
 from tests.support.worker import WorkerRun, running_worker, wait_for
 
+from .conftest import LocalCluster
+
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 OUTAGE_SECONDS = float(os.environ.get("CXSTREAM_CLUSTER_OUTAGE_SECONDS", "30"))
 #: Every table the migrations create holds data, so every one must be Replicated in cluster mode.
 STORE_TABLES = {"touchpoints_store", "feedback_store", "domain_scores_store", "dead_letters_store", "view_settings",
                 "alerts_store", "trust_scores_store", "driver_scores_store"}
-
-
-@pytest.fixture(scope="module")
-def cluster(settings: Settings) -> Iterator[ClickHouseCluster]:
-    """The local ClickHouse cluster; stops only what this fixture started."""
-    cluster = ClickHouseCluster(settings)
-    was_running = [cluster.zookeeper.is_running(), *(r.is_running() for r in cluster.replicas)]
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        for replica, running in zip(cluster.replicas, was_running[1:], strict=True):
-            if not running:
-                replica.stop()
-        if not was_running[0]:
-            cluster.zookeeper.stop()
 
 
 def _on(run: WorkerRun, port: int) -> WorkerRun:
@@ -74,10 +55,10 @@ def _rows(node: WorkerRun) -> int:
 
 
 def test_the_replica_written_to_is_killed_and_both_replicas_end_exact(
-    stack: StackStatus, settings: Settings, tmp_path: Path, cluster: ClickHouseCluster,
+    local_cluster: LocalCluster, tmp_path: Path,
     fault_figures: FaultFigures,  # noqa: F811 - the fixture imported above
 ) -> None:
-    first, second = cluster.replicas
+    first, second = local_cluster.stack.clickhouse.replicas
     prefix = f"R{uuid.uuid4().hex[:6]}"
     dataset = generate(seed=23, agency_prefix=prefix, touchpoints=400 * scale(), now_ms=int(time.time() * 1000),
                        form="mixed", comments=True)
@@ -85,9 +66,10 @@ def test_the_replica_written_to_is_killed_and_both_replicas_end_exact(
     began = time.monotonic()
     database = ""
     try:
-        with running_worker(settings, tmp_path, clickhouse_port=first.port,
-                            clickhouse_replicas=f"127.0.0.1:{second.port}", clickhouse_cluster=CLUSTER_NAME,
-                            join_wait_seconds=300) as run:
+        with running_worker(local_cluster.settings, tmp_path, join_wait_seconds=300,
+                            **local_cluster.worker_overrides) as run:
+            assert (run.settings.clickhouse_port, run.settings.clickhouse_replicas) == \
+                (first.port, f"127.0.0.1:{second.port}"), "the sink must write to replica 1 first"
             database = run.settings.clickhouse_database
             nodes = {"replica 1": _on(run, first.port), "replica 2": _on(run, second.port)}
             wait_for(lambda: "sink.started" in run.log_text(), timeout=120, what="the sink to migrate both replicas")
