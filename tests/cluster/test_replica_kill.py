@@ -103,3 +103,46 @@ def test_the_replica_written_to_is_killed_and_both_replicas_end_exact(
     finally:
         if database:  # running_worker dropped it on replica 1 (its clickhouse_port); replica 2 here
             drop_database(second.settings, database)
+
+
+ZOOKEEPER_OUTAGE_SECONDS = 20.0
+
+
+def test_zookeeper_away_mid_stream_the_sink_waits_and_both_replicas_end_exact(
+    local_cluster: LocalCluster, tmp_path: Path,
+    fault_figures: FaultFigures,  # noqa: F811 - the fixture imported above
+) -> None:
+    """Without ZooKeeper a replicated table takes no insert (it cannot number or register a part):
+    the sink must hold its batch and retry, not crash, and lose nothing once ZooKeeper is back."""
+    zookeeper = local_cluster.stack.clickhouse.zookeeper
+    first, second = local_cluster.stack.clickhouse.replicas
+    prefix = f"Z{uuid.uuid4().hex[:6]}"
+    dataset = generate(seed=29, agency_prefix=prefix, touchpoints=300 * scale(), now_ms=int(time.time() * 1000),
+                       form="mixed")
+    fault_figures.events = len(dataset.messages)
+    database = ""
+    try:
+        with running_worker(local_cluster.settings, tmp_path, join_wait_seconds=300,
+                            **local_cluster.worker_overrides) as run:
+            database = run.settings.clickhouse_database
+            nodes = {"replica 1": _on(run, first.port), "replica 2": _on(run, second.port)}
+            wait_for(lambda: "sink.started" in run.log_text(), timeout=120, what="the sink to migrate both replicas")
+            sender = _publish_slowly(run, dataset, seconds=25)
+            wait_for(lambda: _rows(nodes["replica 1"]) > 0, timeout=60, what="the sink's first rows on replica 1")
+            zookeeper.stop()
+            stopped = time.monotonic()
+            wait_for(lambda: "sink.clickhouse_unavailable" in run.log_text(), timeout=60,
+                     what="the sink to find the replicated tables refusing inserts")
+            while time.monotonic() - stopped < ZOOKEEPER_OUTAGE_SECONDS:
+                assert run.process.poll() is None, "the worker must wait for ZooKeeper, not exit"
+                time.sleep(1)
+            fault_figures.faults = f"ZooKeeper stopped for {ZOOKEEPER_OUTAGE_SECONDS:.0f} s mid-stream"
+            zookeeper.start()
+            sender.join()
+            for name, node in nodes.items():
+                expect_no_differences(fault_figures, partial(stored_differences, node, dataset), timeout=240,
+                                      what=f"ClickHouse on {name} to equal the input")
+            assert run.process.poll() is None
+    finally:
+        if database:
+            drop_database(second.settings, database)
