@@ -66,7 +66,7 @@ test-cluster: install
 
 # The integration tier alone (the stack must be up or startable), without the fault scenarios.
 integration: install
-	$(BIN)/python -m pytest -m "integration and not faults"
+	$(BIN)/python -m pytest -m "integration and not faults and not cluster"
 
 # The fault scenarios as a soak: 100k malformed messages, and CXSTREAM_FAULTS_SCALE (default 3) times
 # the events, kills, rebalances and broker outages of the versions in make test. Ends with a table.

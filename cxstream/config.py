@@ -331,7 +331,18 @@ class Settings:
         settings = cls(**values)
         settings.check_kafka_security()
         settings.check_topics()
+        settings.check_clickhouse_replicas()
         return settings
+
+    def check_clickhouse_replicas(self) -> None:
+        """ConfigError for replicas that would not be replicas: without a cluster the tables are
+        plain on each server, and failing over between them would split the data."""
+        if self.clickhouse_replicas.strip() and not self.clickhouse_cluster:
+            raise ConfigError(
+                f"{env_var('clickhouse_replicas')} is set but {env_var('clickhouse_cluster')} is not: without a "
+                "cluster each server keeps its own tables and a failover would split the data; set the "
+                "cluster name of the servers' <remote_servers> (their tables become Replicated)"
+            )
 
     def check_topics(self) -> None:
         """ConfigError when no write could ever be acknowledged: more in-sync copies required than exist."""

@@ -163,6 +163,15 @@ def applied_migrations(client: SqlClient, database: str) -> dict[str, str]:
     return applied
 
 
+#: Server errors of a replicated table whose ZooKeeper (or Keeper) is away: 225 NO_ZOOKEEPER,
+#: 242 TABLE_IS_READ_ONLY (the session is lost), 999 KEEPER_EXCEPTION (connection loss).
+COORDINATION_AWAY = frozenset({225, 242, 999})
+
+
+class ReplicationUnavailable(MigrationError):
+    """The server cannot reach ZooKeeper now: like a server that does not answer, try it later."""
+
+
 def migrate(
     client: SqlClient,
     database: str,
@@ -178,9 +187,25 @@ def migrate(
     views' ``suppressed`` flag; None keeps the stored value (the setting's default when there is
     none), so a caller without settings at hand does not undo a configured value. ``cluster``
     (``Settings.clickhouse_cluster``) makes the tables Replicated (see the module's docstring).
+    ReplicationUnavailable when ZooKeeper is away from this server (try again later).
     """
+    try:
+        return _migrate(client, database, bi_min_responses, migrations, cluster)
+    except ServerException as exc:
+        if exc.code not in COORDINATION_AWAY:
+            raise
+        raise ReplicationUnavailable(
+            f"the server cannot reach ZooKeeper, so its replicated tables take no change ({server_message(exc)}): "
+            "start ZooKeeper (or ClickHouse Keeper), then migrate again"
+        ) from None
+
+
+def _migrate(client: SqlClient, database: str, bi_min_responses: int | None, migrations: list[Migration] | None,
+             cluster: str) -> list[str]:
     check_database_name(database)
     migrations = load_migrations() if migrations is None else migrations
+    if cluster:
+        check_cluster_server(client, cluster)
     _execute(client, f"CREATE DATABASE IF NOT EXISTS {database}", "create the database")
     # Local on every server, also in cluster mode: it records what this server has.
     _execute(
@@ -255,6 +280,35 @@ def migrate_each_server(
     return done
 
 
+def check_cluster_server(client: SqlClient, cluster: str) -> None:
+    """MigrationError, saying which part of the server's config to add, unless the server can hold
+    replicated tables of ``cluster``: the ``shard`` and ``replica`` macros, the cluster in its
+    ``remote_servers``, and a ``<zookeeper>`` section."""
+    macros = {name for (name,) in client.execute("SELECT macro FROM system.macros")}
+    missing = sorted({"shard", "replica"} - macros)
+    if missing:
+        raise MigrationError(
+            f"{env_var('clickhouse_cluster')}={cluster!r}, but this server has no {' and '.join(missing)} macro: "
+            "add <macros><shard>..</shard><replica>..</replica></macros> to its config (docs/OPERATIONS.md)"
+        )
+    [(listed,)] = client.execute("SELECT count() FROM system.clusters WHERE cluster = %(cluster)s",
+                                 {"cluster": cluster})
+    if not listed:
+        raise MigrationError(
+            f"{env_var('clickhouse_cluster')}={cluster!r} is not a cluster of this server's <remote_servers>: "
+            "name the cluster its config defines, or add it there"
+        )
+    try:
+        client.execute("SELECT count() FROM system.zookeeper WHERE path = '/'")
+    except ServerException as exc:
+        if exc.code in COORDINATION_AWAY:
+            raise
+        raise MigrationError(
+            f"{env_var('clickhouse_cluster')}={cluster!r}, but this server has no ZooKeeper ({server_message(exc)}): "
+            "add a <zookeeper> section pointing at ZooKeeper or ClickHouse Keeper to its config"
+        ) from None
+
+
 #: 122 INCOMPATIBLE_COLUMNS: "Table structure in ZooKeeper is too different from local table structure".
 _TABLE_STRUCTURE_DIFFERS = 122
 
@@ -267,6 +321,8 @@ def _create_replica(client: SqlClient, statement: str, database: str, doing: str
         client.execute(statement)
         return
     except ServerException as exc:
+        if exc.code in COORDINATION_AWAY:
+            raise  # migrate() says what it means
         if exc.code != _TABLE_STRUCTURE_DIFFERS:
             raise MigrationError(f"could not {doing}: {server_message(exc)}\n  statement: {statement[:200]}") from None
     create = _CREATE_TABLE.match(statement)
@@ -346,21 +402,29 @@ def _store_min_responses(client: SqlClient, database: str, wanted: int | None, c
 
 #: How long a migration waits for a replica to fetch what the others wrote to a table it reads.
 SYNC_TIMEOUT_SECONDS = 10
-#: 159 TIMEOUT_EXCEEDED: SYSTEM SYNC REPLICA did not finish within receive_timeout.
+#: 159 TIMEOUT_EXCEEDED: SYSTEM SYNC REPLICA did not finish within receive_timeout (current
+#: releases; 18.16 returns without an error when its wait ends, hence the check after it).
 _TIMEOUT_EXCEEDED = 159
 
 
 def _caught_up(client: SqlClient, table: str) -> bool:
-    """True once this replica has what the others wrote to ``table`` (SYSTEM SYNC REPLICA, 18.16+);
-    False after SYNC_TIMEOUT_SECONDS, e.g. while the only holder of a part is down."""
+    """True once this replica has what the others wrote to ``table``: SYSTEM SYNC REPLICA, then
+    its queue empty with every replica active (with one away, a part only it holds may be
+    missing here, and nothing here can tell). False otherwise, also after SYNC_TIMEOUT_SECONDS."""
     try:
         # Cluster mode runs on clickhouse_driver's Client, whose execute takes query settings.
         cast(Any, client).execute(f"SYSTEM SYNC REPLICA {table}", settings={"receive_timeout": SYNC_TIMEOUT_SECONDS})
     except ServerException as exc:
         if exc.code == _TIMEOUT_EXCEEDED:
             return False
+        if exc.code in COORDINATION_AWAY:
+            raise
         raise MigrationError(f"could not sync {table} with the other replicas: {server_message(exc)}") from None
-    return True
+    database, _, name = table.partition(".")
+    rows = client.execute(
+        "SELECT queue_size = 0 AND active_replicas = total_replicas FROM system.replicas "
+        "WHERE database = %(database)s AND table = %(table)s", {"database": database, "table": name})
+    return bool(rows and rows[0][0])
 
 
 #: "Cannot add column: column with this name already exists": 44 on 18.16, 15 (DUPLICATE_COLUMN) since.
@@ -379,4 +443,6 @@ def _execute(client: SqlClient, statement: str, doing: str, done_already: frozen
     except ServerException as exc:
         if exc.code in done_already:
             return
+        if exc.code in COORDINATION_AWAY:
+            raise  # migrate() says what it means
         raise MigrationError(f"could not {doing}: {server_message(exc)}\n  statement: {statement[:200]}") from None

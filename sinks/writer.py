@@ -17,7 +17,7 @@ from cxstream.config import Settings
 from cxstream.logs import get_logger
 from cxstream.sinks import tables
 from cxstream.sinks.connection import ClickHouseUnreachable, clickhouse_client
-from cxstream.sinks.migrate import migrate, migrate_each_server
+from cxstream.sinks.migrate import ReplicationUnavailable, migrate, migrate_each_server
 from cxstream.sinks.routing import Batch
 
 log = get_logger(__name__)
@@ -27,6 +27,10 @@ log = get_logger(__name__)
 #: 241 MEMORY_LIMIT_EXCEEDED, 252 TOO_MANY_PARTS, 242 TABLE_IS_READ_ONLY, 319 UNKNOWN_STATUS_OF_INSERT;
 #: and on replicated tables, ZooKeeper away: 225 NO_ZOOKEEPER, 999 KEEPER_EXCEPTION (a lost session).
 _TRANSIENT_CODES = frozenset({159, 202, 209, 210, 225, 241, 242, 252, 319, 999})
+
+
+#: 60 UNKNOWN_TABLE, 81 UNKNOWN_DATABASE: with replicas, a server the sink could not migrate at start.
+_NOT_MIGRATED = frozenset({60, 81})
 
 
 class WriteFailed(Exception):
@@ -86,6 +90,8 @@ class ClickHouseWriter:
             try:
                 return list(writer._call(lambda client: migrate(client, self.database,
                                                                 cluster=self.settings.clickhouse_cluster)))
+            except ReplicationUnavailable as error:  # ZooKeeper away: like a server that does not answer
+                raise WriteFailed(str(error)) from error
             finally:
                 writer._disconnect()
 
@@ -101,4 +107,16 @@ class ClickHouseWriter:
         the deduplicating tables absorb."""
         for table, rows in batch.rows.items():
             if rows:
-                self._call(lambda client, t=table, r=rows: tables.insert(client, self.database, t, r))
+                try:
+                    self._call(lambda client, t=table, r=rows: tables.insert(client, self.database, t, r))
+                except ch_errors.ServerException as error:
+                    if error.code not in _NOT_MIGRATED or not self.settings.clickhouse_replicas:
+                        raise
+                    # Failed over to a replica that was away when the sink started, so never
+                    # migrated: migrate every server that answers now, then write the batch again.
+                    self._disconnect()
+                    log.warning("sink.server_not_migrated", table=table, error=error.message.splitlines()[0],
+                                action="migrating every server, then writing the batch again")
+                    self.migrate()
+                    raise WriteFailed(f"server error {error.code}: the replica had no {self.database}.{table}") \
+                        from error

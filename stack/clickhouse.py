@@ -138,8 +138,11 @@ class ClickHouseServer:
             return False
         require_free_ports(
             "ClickHouse",
-            {self.port_setting or env_var("clickhouse_port"): self.settings.clickhouse_port,
-             self.port_setting or env_var("clickhouse_http_port"): self.settings.clickhouse_http_port},
+            {f"{self.port_setting} (native)" if self.port_setting else env_var("clickhouse_port"):
+                self.settings.clickhouse_port,
+             f"{self.port_setting} (HTTP)" if self.port_setting else env_var("clickhouse_http_port"):
+                self.settings.clickhouse_http_port,
+             **self._extra_ports()},
         )
         binary = self.ensure_installed()
         self._write_config()
@@ -155,6 +158,10 @@ class ClickHouseServer:
         log.info("stack.clickhouse.started", pid=child.pid, version=self.version(), address=self.address,
                  server=self.name)
         return True
+
+    def _extra_ports(self) -> dict[str, int]:
+        """More ports this server listens on, by the setting to change (none for the single server)."""
+        return {}
 
     def stop(self) -> bool:
         stopped = self.process.stop(timeout=30)

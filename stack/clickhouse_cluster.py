@@ -47,6 +47,10 @@ class Replica(ClickHouseServer):
             port_setting=f"{env_var('cluster_port_base')} (replica {number})",
         )
         self.number = number
+        self.interserver_port = layout.interserver_ports[index]
+
+    def _extra_ports(self) -> dict[str, int]:
+        return {f"{self.port_setting} (replication)": self.interserver_port}
 
     @property
     def port(self) -> int:
@@ -113,10 +117,24 @@ class ClickHouseCluster:
     def start(self) -> bool:
         """Start ZooKeeper, then the replicas side by side (each loads its tables and meets
         ZooKeeper on start); True if this call started any of them."""
-        started = self.zookeeper.start()
-        with ThreadPoolExecutor(max_workers=len(self.replicas)) as pool:
-            results = list(pool.map(lambda replica: replica.start(), self.replicas))
-        return started or any(results)
+        # Installed once, before the replicas start side by side: two apt-get runs at once would
+        # fight over dpkg's lock on a fresh machine.
+        self.replicas[0].ensure_installed()
+        started_zookeeper = self.zookeeper.start()
+        running_before = [replica.is_running() for replica in self.replicas]
+        try:
+            with ThreadPoolExecutor(max_workers=len(self.replicas)) as pool:
+                results = list(pool.map(lambda replica: replica.start(), self.replicas))
+        except BaseException:
+            # Leave nothing half-up that this call started: a replica that failed, its sibling
+            # that came up, and ZooKeeper.
+            for replica, was_running in zip(self.replicas, running_before, strict=True):
+                if not was_running:
+                    replica.stop()
+            if started_zookeeper:
+                self.zookeeper.stop()
+            raise
+        return started_zookeeper or any(results)
 
     def stop(self) -> bool:
         """Stop the replicas, then ZooKeeper (a replica stopping without it logs errors but stops);

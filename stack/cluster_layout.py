@@ -84,6 +84,7 @@ class ClusterLayout:
         """The ``CXSTREAM_*`` variables that point cxstream's commands at the local cluster."""
         return {
             "CXSTREAM_KAFKA_BOOTSTRAP": self.bootstrap_servers,
+            "CXSTREAM_CLICKHOUSE_HOST": "127.0.0.1",
             "CXSTREAM_CLICKHOUSE_PORT": str(self.clickhouse_ports[0]),
             "CXSTREAM_CLICKHOUSE_REPLICAS": ",".join(f"127.0.0.1:{port}" for port in self.clickhouse_ports[1:]),
             "CXSTREAM_CLICKHOUSE_CLUSTER": CLUSTER_NAME,

@@ -61,8 +61,8 @@ class Stack:
         return status
 
     def down(self, components: list[str] | None = None) -> list[str]:
-        """Stop the given components (default: both) if ours run; return those stopped."""
-        wanted = components or [self.clickhouse.name, self.kafka.name]
+        """Stop the given components (None: both) if ours run; return those stopped."""
+        wanted = [self.clickhouse.name, self.kafka.name] if components is None else components
         stopped = []
         for server in (self.clickhouse, self.kafka):
             if server.name in wanted and server.stop():
@@ -104,7 +104,10 @@ class ClusterStack:
                 started.append(self.clickhouse.name)
             topics = ensure_topics(self.client_settings)
         except BaseException:
-            self.down(started)
+            # Leave nothing half-up that this call started, and nothing else stopped: a cluster
+            # that was already running stays up when creating the topics fails.
+            if started:
+                self.down(started)
             raise
         status = self.status()
         status.started = started
@@ -112,8 +115,8 @@ class ClusterStack:
         return status
 
     def down(self, components: list[str] | None = None) -> list[str]:
-        """Stop the given components (default: all) if ours run; return those stopped."""
-        wanted = components or [self.clickhouse.name, self.kafka.name]
+        """Stop the given components (None: all) if ours run; return those stopped."""
+        wanted = [self.clickhouse.name, self.kafka.name] if components is None else components
         return [server.name for server in (self.clickhouse, self.kafka)
                 if server.name in wanted and server.stop()]
 

@@ -3,8 +3,8 @@
 ClickHouse 18.16 (Debian's package) coordinates Replicated*MergeTree tables through ZooKeeper only
 (ClickHouse Keeper came years later). The Kafka jar cache already holds ZooKeeper 3.8.4 and its
 logging jars (Kafka 3.9's own dependencies), so the server runs from those: nothing more to fetch.
-One standalone server is enough locally; it is not what the cluster tests break (they kill
-replicas), and a quorum of three would triple its cost on a two-core machine.
+One standalone server is enough locally (a scenario stops it to show the sink waits for it; a
+quorum of three would triple its cost on a two-core machine); production runs three.
 """
 
 from __future__ import annotations

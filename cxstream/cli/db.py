@@ -22,12 +22,12 @@ def migrate(settings: Settings) -> None:
     """Create or update cxstream's tables and views (idempotent; safe to run from several places).
 
     With CXSTREAM_CLICKHOUSE_REPLICAS, every replica that answers is migrated, each on its own; one
-    that does not is named in a warning and skipped (run this again once it is back)."""
+    that does not is named and skipped, and the exit code is 3 (run this again once it is back)."""
     from clickhouse_driver.errors import NetworkError, SocketTimeoutError
 
-    from cxstream.sinks.connection import ClickHouseUnreachable, connect
+    from cxstream.sinks.connection import ClickHouseUnreachable, connect, each_server
     from cxstream.sinks.migrate import migrate as run_migrations
-    from cxstream.sinks.migrate import migrate_each_server
+    from cxstream.sinks.migrate import ReplicationUnavailable, migrate_each_server
 
     def migrate_one(server: Settings) -> list[str]:
         client = connect(server)
@@ -39,12 +39,17 @@ def migrate(settings: Settings) -> None:
 
     done = migrate_each_server(
         settings, migrate_one,
-        unreachable=(ClickHouseUnreachable, NetworkError, SocketTimeoutError, EOFError, OSError),
+        unreachable=(ClickHouseUnreachable, ReplicationUnavailable, NetworkError, SocketTimeoutError, EOFError,
+                     OSError),
     )
     for where, applied in done.items():
-        prefix = f"{where}: " if settings.clickhouse_replicas else ""
-        click.echo(f"{prefix}applied: {', '.join(applied)}" if applied
-                   else f"{prefix}up to date: {where}/{settings.clickhouse_database}")
+        state = f"applied: {', '.join(applied)}" if applied else "up to date"
+        click.echo(f"{where}/{settings.clickhouse_database}: {state}")
+    skipped = [f"{server.clickhouse_host}:{server.clickhouse_port}" for server in each_server(settings)
+               if f"{server.clickhouse_host}:{server.clickhouse_port}" not in done]
+    if skipped:
+        click.echo(f"not migrated (did not answer): {', '.join(skipped)}; run this again once it is back", err=True)
+        raise SystemExit(3)
 
 
 @db.command("bi-user")

@@ -58,9 +58,12 @@ def local_cluster(settings: Settings) -> Iterator[LocalCluster]:
 
 
 @pytest.fixture(autouse=True)
-def whole_cluster_after(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a scenario that used the cluster, start whatever it left killed (also when it failed
-    half-way), so the next scenario finds three brokers and two replicas."""
+def whole_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Before and after a scenario that uses the cluster, start whatever is not running (a server
+    an earlier scenario left killed, also when it failed half-way), so each finds three brokers,
+    ZooKeeper and two replicas."""
+    if "local_cluster" in request.fixturenames:
+        request.getfixturevalue("local_cluster").stack.up()
     yield
     if "local_cluster" in request.fixturenames:
         request.getfixturevalue("local_cluster").stack.up()

@@ -101,8 +101,8 @@ def test_the_replica_written_to_is_killed_and_both_replicas_end_exact(
             assert run.process.poll() is None
             fault_figures.notes.append(f"took {time.monotonic() - began:.0f} s")
     finally:
-        if database:  # running_worker dropped it on replica 1 (its clickhouse_port); replica 2 here
-            drop_database(second.settings, database)
+        if database:  # running_worker dropped it on both; again in case the worker never started
+            drop_database(local_cluster.settings, database)
 
 
 ZOOKEEPER_OUTAGE_SECONDS = 20.0
@@ -145,4 +145,4 @@ def test_zookeeper_away_mid_stream_the_sink_waits_and_both_replicas_end_exact(
             assert run.process.poll() is None
     finally:
         if database:
-            drop_database(second.settings, database)
+            drop_database(local_cluster.settings, database)

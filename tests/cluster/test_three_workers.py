@@ -60,13 +60,14 @@ def test_scores_are_exact_when_one_of_three_workers_is_killed(
     fault_figures.events = len(dataset.messages)
     with running_worker(local_cluster.settings, tmp_path, join_wait_seconds=300, partitions=PARTITIONS,
                         **local_cluster.worker_overrides) as run:
-        sender = _publish_slowly(run, dataset, seconds=30 * scale())
+        sender = _publish_slowly(run, dataset, seconds=60 * scale())
         run.start()
         run.start()
         first, second, third = run.spawned
         wait_for(lambda: _assignments(run) == [2, 2, 2], timeout=90,
                  what="the six input partitions split 2/2/2 over the three workers")
         time.sleep(5)
+        assert sender.is_alive(), "the input was all published before the kill: the kill would not be mid-stream"
         second.kill()  # no flush, no commit, no leave-group: the group notices by its session timeout
         second.wait()
         fault_figures.faults = "1 of 3 workers SIGKILLed mid-stream"

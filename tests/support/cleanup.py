@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from cxstream.config import Settings
 from cxstream.kafka_clients import admin_client
-from cxstream.sinks.connection import clickhouse_client
+from cxstream.sinks.connection import clickhouse_client, each_server
 from cxstream.sinks.migrate import check_database_name
 
 
@@ -42,11 +42,14 @@ def delete_topics(settings: Settings, mine: Callable[[str], bool]) -> None:
 
 
 def drop_database(settings: Settings, database: str) -> None:
-    """A run's own ClickHouse database, dropped; quietly nothing if the server is away."""
-    client = clickhouse_client(settings, "cxstream-test-cleanup")
-    try:
-        client.execute(f"DROP DATABASE IF EXISTS {check_database_name(database)}")
-    except Exception:  # noqa: BLE001 - cleanup of a test database; a stopped server has nothing to drop
-        pass
-    finally:
-        client.disconnect()
+    """A run's own ClickHouse database, dropped on every server (each replica holds its own copy of
+    the tables, and dropping them there removes their ZooKeeper entries); quietly nothing on a
+    server that is away."""
+    for server in each_server(settings):
+        client = clickhouse_client(server, "cxstream-test-cleanup")
+        try:
+            client.execute(f"DROP DATABASE IF EXISTS {check_database_name(database)}")
+        except Exception:  # noqa: BLE001 - cleanup of a test database; a stopped server has nothing to drop
+            pass
+        finally:
+            client.disconnect()

@@ -62,3 +62,10 @@ def test_password_is_masked_in_descriptions() -> None:
     described = Settings.load(environ={"CXSTREAM_CLICKHOUSE_PASSWORD": "s3cret"}).describe()
     assert described["clickhouse_password"] == "***"
     assert "s3cret" not in repr(described)
+
+
+def test_replicas_without_a_cluster_are_refused_naming_both_settings() -> None:
+    with pytest.raises(ConfigError, match="CXSTREAM_CLICKHOUSE_REPLICAS is set but CXSTREAM_CLICKHOUSE_CLUSTER"):
+        Settings.load(environ={"CXSTREAM_CLICKHOUSE_REPLICAS": "ch2:9000"})
+    both = Settings.load(environ={"CXSTREAM_CLICKHOUSE_REPLICAS": "ch2:9000", "CXSTREAM_CLICKHOUSE_CLUSTER": "cx"})
+    assert (both.clickhouse_replicas, both.clickhouse_cluster) == ("ch2:9000", "cx")
