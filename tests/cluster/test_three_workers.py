@@ -7,6 +7,7 @@ from the workers' logs), or the scenario would test one worker dying alone.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -60,13 +61,20 @@ def test_scores_are_exact_when_one_of_three_workers_is_killed(
     fault_figures.events = len(dataset.messages)
     with running_worker(local_cluster.settings, tmp_path, join_wait_seconds=300, partitions=PARTITIONS,
                         **local_cluster.worker_overrides) as run:
-        sender = _publish_slowly(run, dataset, seconds=60 * scale())
+        # A third of the input flows while the other two workers join; the rest starts once the
+        # group is split three ways, so the kill lands mid-stream however slow the joins are.
+        third_of = len(dataset.messages) // 3
+        joining = _publish_slowly(run, dataclasses.replace(dataset, messages=dataset.messages[:third_of]),
+                                  seconds=15 * scale())
         run.start()
         run.start()
         first, second, third = run.spawned
         wait_for(lambda: _assignments(run) == [2, 2, 2], timeout=90,
                  what="the six input partitions split 2/2/2 over the three workers")
-        time.sleep(5)
+        joining.join()
+        sender = _publish_slowly(run, dataclasses.replace(dataset, messages=dataset.messages[third_of:]),
+                                 seconds=40 * scale())
+        time.sleep(8)
         assert sender.is_alive(), "the input was all published before the kill: the kill would not be mid-stream"
         second.kill()  # no flush, no commit, no leave-group: the group notices by its session timeout
         second.wait()

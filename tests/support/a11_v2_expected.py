@@ -98,7 +98,7 @@ def expected_tables(
                     flags.append("null" if driver not in v2.offered else ("1" if driver in chosen else "0"))
             rows.append([fb.feedback_id, v2.trust, *flags, fb.comment or ""])
         files[name] = [GOVERNMENT_RESPONSE_COLUMNS, *([_spreadsheet_safe(v) for v in row] for row in rows)]
-        customers, offered, said = volume.get(detail[:3], [0, 0, 0])
+        customers, offered, said = volume.get((detail[0], detail[1], detail[2]), [0, 0, 0])
         detail_rows.append([fiscal_year, quarter, *detail, TRUST_TEXT.format(agency=detail[0]), customers,
                             offered if said or not customers else None, len(rows), name])
     files["cx_collection_details.csv"] = [DETAIL_HEADER, *([_spreadsheet_safe(v) for v in row] for row in detail_rows)]
