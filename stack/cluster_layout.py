@@ -19,12 +19,15 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from cxstream.config import Settings
+from cxstream.config import Settings, env_var
 
 #: The name of the local ClickHouse cluster in the replicas' ``remote_servers``.
 CLUSTER_NAME = "cxstream"
 BROKERS = 3
 REPLICAS = 2
+#: The settings that point a client at the cluster (what ``client_settings`` sets).
+CLIENT_SETTINGS = ("kafka_bootstrap", "clickhouse_host", "clickhouse_port", "clickhouse_replicas",
+                   "clickhouse_cluster", "topic_replication_factor", "topic_min_insync_replicas")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class ClusterLayout:
     def client_settings(self, settings: Settings) -> Settings:
         """``settings`` pointed at the local cluster: every broker, the first replica with the second
         to fail over to, three copies of every topic of which two must have each write."""
-        return dataclasses.replace(
+        return dataclasses.replace(  # the names in CLIENT_SETTINGS
             settings,
             kafka_bootstrap=self.bootstrap_servers,
             clickhouse_host="127.0.0.1",
@@ -80,14 +83,8 @@ class ClusterLayout:
             topic_min_insync_replicas=2,
         )
 
-    def client_environment(self) -> dict[str, str]:
-        """The ``CXSTREAM_*`` variables that point cxstream's commands at the local cluster."""
-        return {
-            "CXSTREAM_KAFKA_BOOTSTRAP": self.bootstrap_servers,
-            "CXSTREAM_CLICKHOUSE_HOST": "127.0.0.1",
-            "CXSTREAM_CLICKHOUSE_PORT": str(self.clickhouse_ports[0]),
-            "CXSTREAM_CLICKHOUSE_REPLICAS": ",".join(f"127.0.0.1:{port}" for port in self.clickhouse_ports[1:]),
-            "CXSTREAM_CLICKHOUSE_CLUSTER": CLUSTER_NAME,
-            "CXSTREAM_TOPIC_REPLICATION_FACTOR": str(BROKERS),
-            "CXSTREAM_TOPIC_MIN_INSYNC_REPLICAS": "2",
-        }
+    def client_environment(self, settings: Settings) -> dict[str, str]:
+        """The ``CXSTREAM_*`` variables that point cxstream's commands at the local cluster: the
+        settings :meth:`client_settings` changes, as ``export`` lines would set them."""
+        pointed = self.client_settings(settings)
+        return {env_var(name): str(getattr(pointed, name)) for name in CLIENT_SETTINGS}

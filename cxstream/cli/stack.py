@@ -38,7 +38,7 @@ def up(settings: Settings, cluster: bool) -> None:
         click.echo(f"  topic {topic}: {partitions} partitions")
     if cluster:
         click.echo("point cxstream's commands at the cluster with:")
-        for name, value in ClusterStack(settings).layout.client_environment().items():
+        for name, value in ClusterStack(settings).layout.client_environment(settings).items():
             click.echo(f"  export {name}={value}")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from cxstream.config import Settings
+from cxstream.stack.cluster_layout import CLIENT_SETTINGS
 from cxstream.stack.manager import ClusterStack, StackStatus
 
 
@@ -35,10 +36,8 @@ class LocalCluster:
     def worker_overrides(self) -> dict[str, Any]:
         """What ``running_worker`` does not take from its base settings: every broker, the second
         replica, the cluster name and the topics' copies."""
-        s = self.settings
-        return {"kafka_bootstrap": s.kafka_bootstrap, "clickhouse_replicas": s.clickhouse_replicas,
-                "clickhouse_cluster": s.clickhouse_cluster, "topic_replication_factor": s.topic_replication_factor,
-                "topic_min_insync_replicas": s.topic_min_insync_replicas}
+        inherited = ("clickhouse_host", "clickhouse_port")  # running_worker takes these from its base
+        return {name: getattr(self.settings, name) for name in CLIENT_SETTINGS if name not in inherited}
 
 
 @pytest.fixture(scope="session")
