@@ -186,6 +186,11 @@ class Settings:
         "librdkafka", "What produces the stages' outputs and table changelogs: librdkafka (confluent-kafka, "
         "faster) or faust (Faust's own aiokafka producer)", choices=("librdkafka", "faust"), group="worker",
     )
+    dispatch: str = _setting(
+        "direct", "How fetched records reach the stages: direct (handed to each stage that reads the topic, in the "
+        "fetch loop: several times faster) or faust (through Faust's agents and streams, the earlier path)",
+        choices=("direct", "faust"), group="worker",
+    )
     event_loop: str = _setting(
         "uvloop", "The worker's event loop: uvloop (libuv, faster per record) or asyncio (the standard one)",
         choices=("uvloop", "asyncio"), group="worker",

@@ -107,7 +107,7 @@ class ConfirmedAcks:
         self.marker_topic = marker_topic
         self._also_flush = also_flush  # another producer the stages write through (streams/fast_producer.py)
         self.positions = CommitPositions()
-        self._held: list[tuple[Any, str]] = []
+        self._held: list[tuple[Any, str]] = []  # (message, stage)
         self._in_flight: Counter[int] = Counter()  # id(message) -> stages processing it right now
         self.confirmed = 0
         self.released = 0
@@ -198,17 +198,28 @@ class ConfirmedAcks:
 
     # -- holding and confirming ------------------------------------------------------------------
 
-    def begin(self, event: Any) -> None:
-        """A stage starts processing ``event``."""
-        self._in_flight[id(event.message)] += 1
+    def begin(self, message: Any) -> None:
+        """A stage starts processing ``message`` (Faust's streams: their events are in flight
+        between the queue and the hold; direct dispatch hands a record over whole and needs no begin)."""
+        self._in_flight[id(message)] += 1
 
-    def hold(self, event: Any, stage: str) -> None:
-        """``stage`` processed ``event``: it is done once the next confirmation round is through."""
-        key = id(event.message)
-        self._in_flight[key] -= 1
-        if self._in_flight[key] <= 0:
-            del self._in_flight[key]
-        self._held.append((event, stage))
+    def hold(self, message: Any, stage: str) -> None:
+        """``stage`` processed ``message``: it is done once the next confirmation round is through."""
+        key = id(message)
+        if key in self._in_flight:
+            self._in_flight[key] -= 1
+            if self._in_flight[key] <= 0:
+                del self._in_flight[key]
+        self._held.append((message, stage))
+
+    def track(self, message: Any) -> None:
+        """Count ``message`` among those Faust waits for before a rebalance or a stop lets its
+        partition go (what Faust's stream iterator does for the events it takes); the
+        confirmation round acks it. Direct dispatch calls this for every record it processes."""
+        if not message.tracked:
+            message.tracked = True
+            consumer: Any = self.app.consumer
+            consumer._unacked_messages.add(message)
 
     @property
     def held(self) -> int:
@@ -228,13 +239,14 @@ class ConfirmedAcks:
         if self._also_flush is not None:  # the stages' records produced through librdkafka
             await self._also_flush()
         generation = self.app.consumer_generation_id
-        for event, stage in batch:
-            message = event.message
+        consumer = self.app.consumer
+        done = self.positions.done
+        for message, stage in batch:
             # An event of an earlier generation was processed while its partition was ours, but
             # that assignment is over: its position was settled by the commit that ended it.
             if message.generation_id == generation:
-                self.positions.done(message.tp, message.offset, stage)
-            event.ack()
+                done(message.tp, message.offset, stage)
+            message.ack(consumer)  # the last of a message's stages makes Consumer.ack (above) run
         self.confirmed += len(batch)
         self.rounds += 1
         elapsed_ms = (time.monotonic() - started) * 1000
@@ -246,7 +258,7 @@ class ConfirmedAcks:
     def release_stranded(self) -> int:
         """Mark acked the delivered messages no stage is processing or holding, so that Faust's
         wait for unacked messages can end; commit positions are not touched."""
-        busy = set(self._in_flight) | {id(event.message) for event, _ in self._held}
+        busy = set(self._in_flight) | {id(message) for message, _ in self._held}
         consumer: Any = self.app.consumer
         released = 0
         for message in list(consumer._unacked_messages):
@@ -278,7 +290,7 @@ async def consume(stream: Any, acks: ConfirmedAcks, handle: Callable[[Any], Awai
     pid = os.getpid()
     async for event in stream.noack().events():
         message = event.message
-        acks.begin(event)
+        acks.begin(message)
         try:
             if trace:
                 log.debug("stage.event", pid=pid, stage=stage, topic=message.topic, partition=message.partition,
@@ -287,4 +299,4 @@ async def consume(stream: Any, acks: ConfirmedAcks, handle: Callable[[Any], Awai
         except Exception as exc:  # noqa: BLE001 - the whole point: nothing unexpected may be acked
             fail_stop("stage.failed", stage=stage, topic=message.topic, partition=message.partition,
                       offset=message.offset, error=repr(exc))
-        acks.hold(event, stage)
+        acks.hold(message, stage)

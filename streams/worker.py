@@ -22,6 +22,7 @@ from cxstream.schemas.codec import Codec
 from cxstream.topics import ensure_topics
 from cxstream.sinks.service import ClickHouseSink
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
+from cxstream.streams.dispatch import DirectDispatch, trace_dispatch
 from cxstream.streams.faust_tuning import deliver_without_tasks
 from cxstream.streams.fast_producer import FastProducer, FastTopic, route_changelog
 from cxstream.streams.alert_stage import RETIRED_ALERT_TABLE, AlertStage
@@ -52,7 +53,6 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     codec = Codec()
     fast = FastProducer(settings, client_id=app.conf.id) if settings.producer == "librdkafka" else None
     acks = ConfirmedAcks(app, topics.confirms, also_flush=fast.flush if fast is not None else None)
-    deliver_without_tasks(app.consumer)
     options = table_options(settings)
     written = topics if fast is None else through(fast, topics)
     stages: list[Stage] = [
@@ -68,8 +68,14 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
             # Faust has stopped the streams by now: the next owner of these table partitions
             # must find every write made here in their changelogs.
             await fast.flush()
-    for stage in stages:
-        attach(app, acks, stage)
+    if settings.dispatch == "direct":
+        dispatch = DirectDispatch(app, acks, stages)
+        dispatch.install()
+        trace_dispatch(dispatch)
+    else:
+        deliver_without_tasks(app.consumer)
+        for stage in stages:
+            attach(app, acks, stage)
     ticks_topic = topics.ticks.get_topic_name()
     if endpoint is not None:
         endpoint.add(lambda: worker_families(METRICS, acks, settings.topic_prefix))
