@@ -106,6 +106,9 @@ class ConfirmedAcks:
         self.app = app
         self.marker_topic = marker_topic
         self._also_flush = also_flush  # another producer the stages write through (streams/fast_producer.py)
+        #: Called first in every round: queue the table changelog records written since the last
+        #: (streams/state_tables.py), so the flush that follows covers them.
+        self.before_flush: list[Callable[[], int]] = []
         self.positions = CommitPositions()
         self._held: list[tuple[Any, str]] = []  # (message, stage)
         self._in_flight: Counter[int] = Counter()  # id(message) -> stages processing it right now
@@ -231,6 +234,8 @@ class ConfirmedAcks:
             return 0
         batch, self._held = self._held, []
         started = time.monotonic()
+        for send in self.before_flush:
+            send()
         # Faust's producer buffer is a FIFO worked by one task: once the marker has been delivered,
         # every record queued before it (table changelogs) is inside aiokafka, and the flush below
         # waits for those batches. Records sent with ``await topic.send`` are already inside aiokafka.

@@ -33,6 +33,7 @@ from cxstream.streams.metrics import METRICS, worker_families
 from cxstream.streams.metrics_http import MetricsEndpoint
 from cxstream.streams.score_stage import RETIRED_CELL_TABLE, ScoreStage
 from cxstream.streams.stage import Stage, attach, faust_tables
+from cxstream.streams.state_tables import ChangelogTable
 from cxstream.vocabulary import CONTRACT_TOPICS
 
 log = get_logger(__name__)
@@ -55,19 +56,23 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     acks = ConfirmedAcks(app, topics.confirms, also_flush=fast.flush if fast is not None else None)
     options = table_options(settings)
     written = topics if fast is None else through(fast, topics)
-    stages: list[Stage] = [
-        kind(settings, written, codec, faust_tables(app, kind.table_names, topics.partitions, options))
-        for kind in STAGES
-    ]
+    tables = [faust_tables(app, kind.table_names, topics.partitions, options) for kind in STAGES]
     if fast is not None:
         for table in app.tables.values():
             route_changelog(table, fast)
+        direct = [{name: ChangelogTable(table, fast) for name, table in kind_tables.items()} for kind_tables in tables]
+        sends = [table.send_changelog for kind_tables in direct for table in kind_tables.values()]
+        acks.before_flush.extend(sends)
+        tables = direct  # type: ignore[assignment]
 
         @app.on_partitions_revoked.connect  # type: ignore[arg-type]
         async def flush_before_giving_up(_app: Any, _revoked: set[Any], **_: Any) -> None:
             # Faust has stopped the streams by now: the next owner of these table partitions
             # must find every write made here in their changelogs.
+            for send in sends:
+                send()
             await fast.flush()
+    stages: list[Stage] = [kind(settings, written, codec, kind_tables) for kind, kind_tables in zip(STAGES, tables, strict=True)]
     if settings.dispatch == "direct":
         dispatch = DirectDispatch(app, acks, stages)
         dispatch.install()
