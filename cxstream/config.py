@@ -191,6 +191,10 @@ class Settings:
         "fetch loop: several times faster) or faust (through Faust's agents and streams, the earlier path)",
         choices=("direct", "faust"), group="worker",
     )
+    align_inputs: bool = _setting(
+        True, "Hold feedback read ahead (in Kafka time) of its partition's touchpoints until they catch up, "
+        "so a backlog joins directly instead of through the pending table (direct dispatch only)", group="worker",
+    )
     event_loop: str = _setting(
         "uvloop", "The worker's event loop: uvloop (libuv, faster per record) or asyncio (the standard one)",
         choices=("uvloop", "asyncio"), group="worker",

@@ -41,9 +41,11 @@ from typing import Any, cast
 
 import faust
 from faust.streams import _current_event
+from faust.types import TP
 
 from cxstream.logs import get_logger, log_enabled_for
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
+from cxstream.streams.alignment import AheadHold
 from cxstream.streams.stage import Stage
 
 log = get_logger(__name__)
@@ -62,7 +64,10 @@ class CurrentRecord:
 class DirectDispatch:
     """The consumer callback that runs the stages on each fetched record."""
 
-    def __init__(self, app: faust.App, acks: ConfirmedAcks, stages: Iterable[Stage]) -> None:
+    def __init__(self, app: faust.App, acks: ConfirmedAcks, stages: Iterable[Stage],
+                 align: tuple[str, str, str] | None = None) -> None:
+        """``align``: (touchpoints, feedback, ticks) topic names, to hold feedback read ahead of
+        its touchpoints (streams/alignment.py); None: every record goes on at once."""
         self._app = app
         self._acks = acks
         self._stages: dict[str, tuple[Stage, ...]] = {}
@@ -74,6 +79,29 @@ class DirectDispatch:
                 self._stages[topic] = (*self._stages.get(topic, ()), stage)
         self.processed = 0
         self.skipped = 0
+        self.hold: AheadHold | None = None
+        self._touchpoints = self._feedback = self._ticks = ""
+        if align is not None:
+            self._touchpoints, self._feedback, self._ticks = align
+            self.hold = AheadHold(self._touchpoints_left)
+
+    def _touchpoints_left(self, partition: int, last_offset: int | None) -> bool:
+        """Whether touchpoint partition ``partition`` has records this worker has not taken yet
+        (its end as the fetcher last saw it, against the last one taken or the start position)."""
+        tp = TP(self._touchpoints, partition)
+        try:
+            end = self._app.consumer.highwater(tp)
+        except Exception:  # noqa: BLE001 - not assigned (a rebalance): nothing to wait for
+            return False
+        if end is None:
+            return True  # not fetched yet: it may well have records
+        taken = last_offset + 1 if last_offset is not None else self._acks.positions.position(tp)
+        return taken is None or taken < end
+
+    def forget(self) -> None:
+        """A rebalance: held records are read again from the committed offsets."""
+        if self.hold is not None:
+            self.hold.forget()
 
     def install(self) -> None:
         """Make this the consumer's callback (before the worker starts its fetcher)."""
@@ -83,14 +111,32 @@ class DirectDispatch:
         deliver_whole(consumer)
 
     async def on_message(self, message: Any) -> None:
+        hold, topic = self.hold, message.topic
+        if hold is None:
+            await self._process(message)
+        elif topic == self._feedback:
+            for ready in hold.offer(message):
+                await self._process(ready)
+        elif topic == self._touchpoints:
+            if await self._process(message):
+                for ready in hold.on_touchpoint(message):
+                    await self._process(ready)
+        else:
+            await self._process(message)
+            if topic == self._ticks:
+                for ready in hold.due(message.partition):
+                    await self._process(ready)
+
+    async def _process(self, message: Any) -> bool:
+        """Run the record's stages and hold it for confirmation; False if it was skipped."""
         stages = self._stages.get(message.topic)
         if stages is None:  # a topic some other part of Faust subscribed: its own path
             await self._faust_callback(message)
-            return
+            return False
         app = self._app
         if message.generation_id != app.consumer_generation_id or not app.flow_control.is_active():
             self.skipped += 1
-            return
+            return False
         app.monitor.stream_inbound_time[message.tp] = monotonic()
         acks = self._acks
         acks.track(message)
@@ -107,6 +153,7 @@ class DirectDispatch:
         finally:
             _current_event.reset(token)
         self.processed += 1
+        return True
 
 
 def trace_dispatch(dispatch: DirectDispatch) -> None:

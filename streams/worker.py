@@ -73,8 +73,10 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
                 send()
             await fast.flush()
     stages: list[Stage] = [kind(settings, written, codec, kind_tables) for kind, kind_tables in zip(STAGES, tables, strict=True)]
+    dispatch: DirectDispatch | None = None
     if settings.dispatch == "direct":
-        dispatch = DirectDispatch(app, acks, stages)
+        align = (topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name(), topics.ticks.get_topic_name())
+        dispatch = DirectDispatch(app, acks, stages, align=align if settings.align_inputs else None)
         dispatch.install()
         trace_dispatch(dispatch)
     else:
@@ -90,6 +92,8 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
         mine = {tp.partition for tp in assigned if tp.topic == ticks_topic}
         for stage in stages:
             stage.on_assigned(mine)
+        if dispatch is not None:
+            dispatch.forget()
         log.info("worker.partitions_assigned", partitions=sorted(mine))
 
     @app.timer(settings.emit_interval_ms / 1000.0)

@@ -198,3 +198,27 @@ def test_the_fetcher_hands_records_to_the_consumer_callback_as_this_module_relie
     assert "callback = self.callback" in source
     assert "await self.wait_first(\n                                callback(message), self.suspend_flow.wait()" in source
     assert "_current_event" in inspect.getsource(dispatch_module)
+
+
+def test_with_alignment_feedback_ahead_reaches_the_join_after_the_touchpoint_of_its_time() -> None:
+    seen: list[tuple[str, str, int, Any]] = []
+    app = faust.App("cxstream-unit-align", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=False)
+    acks = ConfirmedAcks(app, app.topic("confirms", key_type=bytes, value_type=bytes))
+    join = _Recording("join", ("touchpoints", "feedback", "ticks"), seen)
+    dispatch = DirectDispatch(app, acks, [join], align=("touchpoints", "feedback", "ticks"))
+    dispatch.install()
+    app.flow_control.resume()
+    consumer: Any = app.consumer
+    consumer.highwater = lambda tp: 2 if tp.topic == "touchpoints" else 0  # two touchpoints to read
+
+    def record(topic: str, offset: int, sent: float) -> ConsumerMessage:
+        return ConsumerMessage(topic, 0, offset, sent, 0, [], b"k", b"v", None, generation_id=0)
+
+    async def scenario() -> None:
+        await consumer.callback(record("feedback", 0, 5.0))  # fetched first, sent after touchpoint 1
+        await consumer.callback(record("touchpoints", 0, 1.0))
+        await consumer.callback(record("touchpoints", 1, 4.0))
+
+    asyncio.run(scenario())
+    assert [(topic, offset) for _, topic, offset, _ in seen] == [("touchpoints", 0), ("touchpoints", 1), ("feedback", 0)]
+    assert acks.held == 3
