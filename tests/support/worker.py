@@ -45,6 +45,7 @@ from tests.support.cleanup import delete_prefixed_topics, drop_database, stop_pr
 from tests.support.latest_scores import latest_by_version
 
 
+_SINK_STARTED = re.compile(r"""['"]event['"]: ['"]sink\.started['"]""")
 _ASSIGNED = re.compile(r"""['"]partitions['"]: \[\d[^]]*\], ['"]event['"]: ['"]worker\.partitions_assigned""")
 
 
@@ -222,6 +223,10 @@ def running_worker(base: Settings, tmp_path: Path, **overrides: Any) -> Iterator
     run.spawned.append(run.process)
     try:
         wait_for(lambda: _ASSIGNED.search(run.log_text()), timeout=90, what="the worker to get its partitions")
+        if settings.sink_enabled:
+            # The sink migrates the database in its own task: on a loaded machine the stages can
+            # have their partitions before the tables exist, and a test's first query would fail.
+            wait_for(lambda: _SINK_STARTED.search(run.log_text()), timeout=90, what="the sink to create its tables")
         yield run
     finally:
         run.close_producer()
