@@ -21,11 +21,20 @@ from typing import Any
 YIELD_EVERY = 5_000
 
 
+def _stored_now(table: Any) -> None:
+    """A table that keeps writes until the confirmation round (streams/state_tables.py) stores
+    them first, so the walk sees every write."""
+    write_local = getattr(table, "write_local", None)
+    if write_local is not None:
+        write_local()
+
+
 def partition_keys(table: Any, partition: int, fallback_owner: Callable[[str], int]) -> list[str]:
     """The keys of ``table`` stored under ``partition`` (a list: callers may delete while walking).
 
     ``fallback_owner(key)`` says which partition a key belongs to, for stores without one
     database per partition."""
+    _stored_now(table)
     store = table.data
     databases = getattr(store, "_dbs", None)
     if databases is None or not hasattr(store, "_visible_keys"):
@@ -40,6 +49,7 @@ async def partition_items(table: Any, partition: int, fallback_owner: Callable[[
     """(key, value) of every key of ``table`` under ``partition``, read in one pass (no lookup
     per key), giving the event loop a turn every ``YIELD_EVERY`` keys. Callers must not change
     the table while walking: collect, then delete."""
+    _stored_now(table)
     store = table.data
     databases = getattr(store, "_dbs", None)
     if databases is None or not hasattr(store, "_visible_items"):

@@ -45,8 +45,12 @@ def encode(obj: Any) -> bytes:
 decode = faust_json.loads
 
 
+#: A key deleted since the last round (kept in :attr:`ChangelogTable.unsent` until then).
+DELETED: Any = object()
+
+
 class ChangelogTable(MutableMapping[str, Any]):
-    """A Faust table's partitions read and written directly; changelog records sent per round."""
+    """A Faust table's partitions read and written directly; writes kept until the round."""
 
     def __init__(self, table: Any, producer: FastProducer) -> None:
         self.table = table
@@ -54,55 +58,80 @@ class ChangelogTable(MutableMapping[str, Any]):
         self.name = table.name
         self._changelog = table.changelog_topic.get_topic_name()
         self._producer = producer
-        #: (partition, encoded key) -> encoded value (None: deleted) not yet produced to the changelog.
-        self.unsent: dict[tuple[int, bytes], bytes | None] = {}
+        #: (partition, key) -> value (or DELETED) written since the last round: not encoded, not stored yet.
+        self.unsent: dict[tuple[int, str], Any] = {}
+        #: (partition, encoded key) -> encoded value (None: deleted) in RocksDB, not in the changelog yet.
+        self.unproduced: dict[tuple[int, bytes], bytes | None] = {}
 
-    def _database(self) -> tuple[int, Any]:
+    def _partition(self) -> int:
         event = current_event()
         if event is None:
             raise RuntimeError(f"table {self.name}: read or written outside a record's processing")
-        partition = event.message.partition
-        return partition, self.data._db_for_partition(partition)
+        return int(event.message.partition)
+
+    def _stored(self, partition: int, key: str) -> Any:
+        value = self.unsent.get((partition, key), self)  # self: not written since the last round
+        if value is self:
+            raw = self.data._db_for_partition(partition).get(encode(key))
+            return DELETED if raw is None else decode(raw)
+        return value
 
     def get(self, key: str, default: Any = None) -> Any:
-        raw = self._database()[1].get(encode(key))
-        return default if raw is None else decode(raw)
+        value = self._stored(self._partition(), key)
+        return default if value is DELETED else value
 
     def __getitem__(self, key: str) -> Any:
-        raw = self._database()[1].get(encode(key))
-        if raw is None:
+        value = self._stored(self._partition(), key)
+        if value is DELETED:
             raise KeyError(key)
-        return decode(raw)
+        return value
 
     def __contains__(self, key: object) -> bool:
-        return self._database()[1].get(encode(key)) is not None
+        return self._stored(self._partition(), str(key)) is not DELETED
 
     def __setitem__(self, key: str, value: Any) -> None:
-        partition, database = self._database()
-        raw_key, raw_value = encode(key), encode(value)
-        database.put(raw_key, raw_value)
-        self.unsent[(partition, raw_key)] = raw_value
+        self.unsent[(self._partition(), key)] = value
 
     def __delitem__(self, key: str) -> None:
-        partition, database = self._database()
-        raw_key = encode(key)
-        if database.get(raw_key) is None:
+        partition = self._partition()
+        if self._stored(partition, key) is DELETED:
             raise KeyError(key)
-        database.delete(raw_key)
-        self.unsent[(partition, raw_key)] = None
+        self.unsent[(partition, key)] = DELETED
 
     def __iter__(self) -> Iterator[str]:
+        self.write_local()
         return iter(self.table.keys())
 
     def __len__(self) -> int:
+        self.write_local()
         return len(self.table)
 
-    def send_changelog(self) -> int:
-        """Produce the changelog record of every key written since the last call; returns how many."""
+    def write_local(self) -> None:
+        """Store what was written since the last round in RocksDB now, each key's last value
+        encoded once (before a partition's database is scanned, and in every round); the
+        changelog records wait in :attr:`unproduced` for :meth:`send_changelog`."""
         if not self.unsent:
-            return 0
+            return
         unsent, self.unsent = self.unsent, {}
+        databases, unproduced = self.data._db_for_partition, self.unproduced
+        for (partition, key), value in unsent.items():
+            raw_key = encode(key)
+            if value is DELETED:
+                databases(partition).delete(raw_key)
+                unproduced[(partition, raw_key)] = None
+            else:
+                raw_value = encode(value)
+                databases(partition).put(raw_key, raw_value)
+                unproduced[(partition, raw_key)] = raw_value
+
+    def send_changelog(self) -> int:
+        """Store and produce the changelog record of every key written since the last call (its
+        last value); returns how many records."""
+        self.write_local()
+        if not self.unproduced:
+            return 0
+        unproduced, self.unproduced = self.unproduced, {}
         produce, topic = self._producer.produce, self._changelog
-        for (partition, raw_key), raw_value in unsent.items():
+        for (partition, raw_key), raw_value in unproduced.items():
             produce(topic, raw_key, raw_value, partition)
-        return len(unsent)
+        return len(unproduced)

@@ -30,6 +30,15 @@ class TableView(MutableMapping[str, V], Generic[V]):
         raw = self._table.get(key)
         return default if raw is None else self._decode(raw)
 
+    def pop(self, key: str, *default: Any) -> Any:  # one read, no KeyError raised on a miss
+        raw = self._table.get(key)
+        if raw is None:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        del self._table[key]
+        return self._decode(raw)
+
     def __setitem__(self, key: str, value: V) -> None:
         self._table[key] = self._encode(value)
 

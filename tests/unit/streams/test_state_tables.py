@@ -119,3 +119,30 @@ def test_what_the_changelog_gets_restores_the_same_state_through_faust_s_recover
         assert KEYS[1] not in restored
         for key, value in zip(KEYS[2:], VALUES[2:], strict=True):
             assert restored[key] == value
+
+
+def test_writes_are_kept_until_the_round_but_a_partition_walk_sees_them(app: faust.App) -> None:
+    from cxstream.streams.partition_keys import partition_items, partition_keys
+
+    producer = _Producer()
+    table = ChangelogTable(app.Table("t", partitions=2), producer)  # type: ignore[arg-type]
+    with _Record(1):
+        table["a"] = [1]
+        table["a"] = [2]
+        assert table["a"] == [2]
+        assert table.data._db_for_partition(1).get(encode("a")) is None  # not stored yet
+        table["b"] = [3]
+        del table["b"]
+        assert "b" not in table
+        assert partition_keys(table, 1, lambda _key: 1) == ["a"]  # stored for the walk
+
+        async def items() -> list[tuple[str, Any]]:
+            return [pair async for pair in partition_items(table, 1, lambda _key: 1)]
+
+        import asyncio
+        assert asyncio.run(items()) == [("a", [2])]
+        assert table.data._db_for_partition(1).get(encode("a")) == b"[2]"
+    assert producer.records == []  # the changelog still waits for the round
+    table.send_changelog()
+    topic = "cxstream-unit-tables-t-changelog"
+    assert sorted(producer.records, key=lambda r: r[1] or b"") == [(topic, b'"a"', b"[2]", 1), (topic, b'"b"', None, 1)]
