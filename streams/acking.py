@@ -35,10 +35,12 @@ Why not Faust's bookkeeping (faust-streaming 0.15.3, paths under
 
 So, here:
 
-- every stage iterates ``stream.noack().events()``; a processed event is *held*, and a task
-  confirms held events in rounds: it drains the producer (a marker record sent through Faust's
-  producer buffer, a FIFO, after everything queued before it, then an aiokafka flush) and only
-  then marks them done in :class:`CommitPositions`;
+- every stage's records come from streams/dispatch.py (or, with ``CXSTREAM_DISPATCH=faust``,
+  from ``stream.noack().events()`` in an agent); a processed record is *held*, and a task
+  confirms held events in rounds: it has the tables queue their kept writes
+  (streams/state_tables.py), drains the producers (librdkafka's flush; for Faust's own, a marker
+  record sent through its producer buffer, a FIFO, after everything queued before it, then an
+  aiokafka flush) and only then marks them done in :class:`CommitPositions`;
 - a partition's commit position starts at the committed offset its seek returned (the log start
   if nothing was committed yet) and advances only over offsets done by every stage that reads
   the topic; ``Consumer._filter_committable_offsets`` returns exactly those positions, so gaps,
