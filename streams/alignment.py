@@ -29,7 +29,7 @@ from typing import Any
 #: Most feedback records held per partition; beyond it the oldest go on.
 HOLD_LIMIT = 20_000
 #: Longest one record is held (wall seconds), whatever the touchpoints do.
-HOLD_MAX_SECONDS = 5.0
+HOLD_MAX_SECONDS = 30.0
 
 
 class AheadHold:
