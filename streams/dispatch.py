@@ -31,6 +31,7 @@ back-pressure wanted. The record is never raced against a flow suspension (see
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import os
@@ -49,6 +50,11 @@ from cxstream.streams.alignment import AheadHold
 from cxstream.streams.stage import Stage
 
 log = get_logger(__name__)
+
+#: Most records held for confirmation before the fetcher waits for a round to take them: a round
+#: that takes long (the broker is slow to acknowledge) must not let held records pile up in memory.
+HELD_LIMIT = 20_000
+HELD_WAIT_SECONDS = 0.01
 
 
 class CurrentRecord:
@@ -153,6 +159,8 @@ class DirectDispatch:
         finally:
             _current_event.reset(token)
         self.processed += 1
+        while acks.held >= HELD_LIMIT:  # the confirmation rounds are behind: let one take them
+            await asyncio.sleep(HELD_WAIT_SECONDS)
         return True
 
 

@@ -84,6 +84,11 @@ class FastProducer:
             "acks": "all",
             "linger.ms": settings.producer_linger_ms,
             "partitioner": "murmur2_random",
+            # A Python callback per delivered record took the GIL from the busy event loop once per
+            # record (from the flush thread): a round of 20,000 records took 4.7 s to confirm and
+            # held events piled up (BENCHMARKS.md). Only failures are reported, which is all that
+            # is acted on (fail_stop); flush() still waits for every record's acknowledgement.
+            "delivery.report.only.error": True,
             "message.timeout.ms": MESSAGE_TIMEOUT_MS,
             # librdkafka's default lets its queue take 1 GiB while the broker is slow or away.
             "queue.buffering.max.kbytes": QUEUE_KBYTES,

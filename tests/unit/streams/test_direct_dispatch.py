@@ -222,3 +222,27 @@ def test_with_alignment_feedback_ahead_reaches_the_join_after_the_touchpoint_of_
     asyncio.run(scenario())
     assert [(topic, offset) for _, topic, offset, _ in seen] == [("touchpoints", 0), ("touchpoints", 1), ("feedback", 0)]
     assert acks.held == 3
+
+
+def test_the_fetcher_waits_while_too_many_records_are_held_until_a_round_takes_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dispatch_module, "HELD_LIMIT", 2)
+    seen: list[tuple[str, str, int, Any]] = []
+    app, acks, _ = _wired([_Recording("join", ("touchpoints",), seen)])
+    consumer: Any = app.consumer
+
+    async def scenario() -> None:
+        await consumer.callback(_message("touchpoints", 0))
+        second = asyncio.create_task(consumer.callback(_message("touchpoints", 1)))
+        await asyncio.sleep(0.05)
+        assert not second.done()  # two held: the second record's delivery waits
+        acks._held.clear()  # what a confirmation round does first
+        await asyncio.wait_for(second, 1)
+
+    asyncio.run(scenario())
+    assert len(seen) == 2
+
+
+def test_the_worker_asks_glibc_for_two_malloc_arenas() -> None:
+    from cxstream.streams.worker import limit_malloc_arenas
+
+    assert limit_malloc_arenas() is True  # Debian's glibc accepts M_ARENA_MAX
