@@ -177,6 +177,9 @@ def trace_dispatch(dispatch: DirectDispatch) -> None:
         await handle(message)
 
     dispatch.on_message = on_message  # type: ignore[method-assign]
+    consumer: Any = dispatch._app.consumer
+    if consumer.callback == handle:  # already installed: the consumer must call the traced one
+        consumer.callback = on_message
 
 
 def deliver_whole(consumer: Any) -> None:

@@ -81,8 +81,8 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
     if settings.dispatch == "direct":
         align = (topics.touchpoints.get_topic_name(), topics.feedback.get_topic_name(), topics.ticks.get_topic_name())
         dispatch = DirectDispatch(app, acks, stages, align=align if settings.align_inputs else None)
+        trace_dispatch(dispatch)  # first: install() hands the consumer whatever on_message is then
         dispatch.install()
-        trace_dispatch(dispatch)
     else:
         deliver_without_tasks(app.consumer)
         for stage in stages:

@@ -246,3 +246,19 @@ def test_the_worker_asks_glibc_for_two_malloc_arenas() -> None:
     from cxstream.streams.worker import limit_malloc_arenas
 
     assert limit_malloc_arenas() is True  # Debian's glibc accepts M_ARENA_MAX
+
+
+def test_at_debug_level_each_record_is_traced_through_the_installed_callback(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines: list[dict[str, Any]] = []
+    monkeypatch.setattr(dispatch_module, "log_enabled_for", lambda _level: True)
+    monkeypatch.setattr(dispatch_module.log, "debug", lambda event, **fields: lines.append({"event": event, **fields}))
+    seen: list[tuple[str, str, int, Any]] = []
+    app = faust.App("cxstream-unit-trace", broker="kafka://127.0.0.1:1", store="memory://", web_enabled=False)
+    acks = ConfirmedAcks(app, app.topic("confirms", key_type=bytes, value_type=bytes))
+    dispatch = DirectDispatch(app, acks, [_Recording("join", ("touchpoints",), seen)])
+    dispatch.install()
+    dispatch_module.trace_dispatch(dispatch)  # after install (either order works)
+    app.flow_control.resume()
+    asyncio.run(app.consumer.callback(_message("touchpoints", 4)))  # type: ignore[attr-defined]
+    assert [(line["event"], line["offset"]) for line in lines] == [("stage.event", 4)]
+    assert len(seen) == 1
