@@ -616,11 +616,16 @@ MARKUP_COMMENT = ('Rude clerk said <b>"wait"</b> & <i>left</i>. It\'s </q><img s
                   '<script>window.pwned=2</script>')
 
 
+_COMMENTS_NOW_MS = int(time.time() * 1000)
+
+
 def _comments_snapshot(_settings: Settings) -> Snapshot:
     """COMMENTED: satisfaction at 40% with an open alert, five themes (one praised only, one fourth)
     and four negative comments (one long, one holding personal data as if stored unredacted);
-    MARKUP: a theme and MARKUP_COMMENT; QUIET: figures, no comment."""
-    now_ms = int(time.time() * 1000)
+    MARKUP: a theme and MARKUP_COMMENT; QUIET: figures, no comment. The same every push: the
+    test compares the page with snapshot.json fetched a moment apart (times taken per call made
+    the two differ when a push landed in between, on a loaded machine)."""
+    now_ms = _COMMENTS_NOW_MS
     scores = [(*service, "all", "satisfaction", 40, pct, pct - 15, pct + 15, False)
               for service, pct in ((COMMENTED, 40.0), (MARKUP, 70.0), (QUIET, 90.0))]
     alerts = [(*COMMENTED, "satisfaction", 35.0, 30, 60.0, now_ms - 240_000, now_ms)]
