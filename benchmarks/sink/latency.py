@@ -1,8 +1,9 @@
 """Event -> visible in ClickHouse: how long after a feedback is published does `cx.feedback` show it?
 
-Run: .venv/bin/python -m benchmarks.sink.latency [--rate 100] [--seconds 60]
+Run: .venv/bin/python -m benchmarks.sink.latency [--rate 100] [--seconds 60] [--feedback-share 1.0]
 Starts one `cxstream worker` (stages and sink) on fresh prefixed topics and a database of its own,
-publishes touchpoint + feedback pairs at a steady rate, and polls the store table under the
+publishes touchpoints at a steady rate, with a feedback for each (``--feedback-share 1``, the
+default: pairs) or for that share of them (0.1: the bench mix), and polls the store table under the
 `feedback` view (`feedback_store`: a row there is in the view at once) every 100 ms; a
 feedback's latency is the first poll that shows it minus its send time (so the figures carry up
 to ~100 ms of polling resolution plus the query time). Prints p50/p95/p99/max.
@@ -32,7 +33,7 @@ from tests.support.worker import running_worker, wait_for
 class Latency:
     """Event -> visible figures of one run, in milliseconds."""
 
-    rate_pairs: float
+    rate_pairs: float  # touchpoints per second
     seconds: float
     sent: int
     visible: int
@@ -40,14 +41,17 @@ class Latency:
     p95: float
     p99: float
     max: float
+    feedback_share: float = 1.0
 
     def line(self) -> str:
-        return (f"rate {self.rate_pairs:.0f} pairs/s ({2 * self.rate_pairs:.0f} events/s) for {self.seconds:.0f}s: "
+        events = self.rate_pairs * (1 + self.feedback_share)
+        what = "pairs/s" if self.feedback_share == 1.0 else f"touchpoints/s, feedback for {self.feedback_share:.0%}"
+        return (f"rate {self.rate_pairs:.0f} {what} ({events:.0f} events/s) for {self.seconds:.0f}s: "
                 f"{self.visible}/{self.sent} visible; latency ms p50 {self.p50:.0f}  p95 {self.p95:.0f}  "
                 f"p99 {self.p99:.0f}  max {self.max:.0f}")
 
 
-def measure(rate: float, seconds: float) -> Latency:
+def measure(rate: float, seconds: float, feedback_share: float = 1.0) -> Latency:
     """Publish ``rate`` touchpoint + feedback pairs per second for ``seconds`` to a fresh worker and
     time each feedback until the ``feedback`` view shows it."""
     base = Settings.load({})
@@ -75,6 +79,8 @@ def measure(rate: float, seconds: float) -> Latency:
                 fb = Feedback(f"L{tag}-fb-{i}", now_ms, {"satisfaction": 4, "trust": 3}, tp.touchpoint_id)
                 producer.send(s.topic(TOPIC_TOUCHPOINTS), key=tp.touchpoint_id.encode(),
                               value=run.codec.encode_record(tp))
+                if int((i + 1) * feedback_share) == int(i * feedback_share):
+                    continue  # this touchpoint gets no feedback
                 sent[fb.feedback_id] = time.time()
                 order.append(fb.feedback_id)
                 producer.send(s.topic(TOPIC_FEEDBACK), key=fb.kafka_key, value=run.codec.encode_record(fb))
@@ -107,15 +113,19 @@ def measure(rate: float, seconds: float) -> Latency:
     if not latencies:
         raise RuntimeError("no feedback became visible")
     q = statistics.quantiles(latencies, n=100)
-    return Latency(rate, seconds, len(sent), len(latencies), q[49], q[94], q[98], latencies[-1])
+    return Latency(rate, seconds, len(sent), len(latencies), q[49], q[94], q[98], latencies[-1], feedback_share)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=100.0, help="touchpoint + feedback pairs per second")
+    parser.add_argument("--rate", type=float, default=100.0, help="touchpoints per second")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--feedback-share", type=float, default=1.0,
+                        help="share of touchpoints followed by a feedback (1: pairs; 0.1: the bench mix)")
     args = parser.parse_args()
-    print(measure(args.rate, args.seconds).line())
+    if not 0 < args.feedback_share <= 1:
+        parser.error("--feedback-share must be above 0 and at most 1")
+    print(measure(args.rate, args.seconds, args.feedback_share).line())
 
 
 if __name__ == "__main__":
