@@ -12,14 +12,16 @@ times in a second (a window cell, an alert state) sent a changelog record every 
 - a key lives in the database of the partition whose record wrote it (Faust's rule: the stages
   only ever write a key from its own partition), found through ``current_event()`` as Faust
   does, so the stages' code and the tests' dict tables are unchanged;
-- keys and values are encoded once, with Faust's own JSON (orjson), so the bytes in RocksDB and
-  in the changelog are exactly those Faust writes and recovery reads (tests pin it);
-- RocksDB is written at once, so a read or a partition scan sees every write;
-- the changelog record of a key is queued in :attr:`ChangelogTable.unsent` and produced by
+- a write is kept, as written, in :attr:`ChangelogTable.unsent` (reads see it there) until
   :meth:`ChangelogTable.send_changelog`, which the confirmation round (streams/acking.py) calls
-  *before* it flushes the producer and marks events done: every write of a confirmed event is
-  acknowledged by the broker before its offset can be committed, as before. A key written ten
-  times between two rounds is one changelog record (its last value), which is all recovery needs.
+  *before* it flushes the producer and marks events done: each key's last value is encoded once,
+  with Faust's own JSON (orjson), so the bytes in RocksDB and in the changelog are exactly those
+  Faust writes and recovery reads (tests pin it), stored in RocksDB and produced as one
+  changelog record. Every write of a confirmed event is acknowledged by the broker before its
+  offset can be committed, as before; a key written ten times between two rounds is one
+  encoding, one RocksDB write and one changelog record (its last value, all recovery needs);
+- a partition walk (streams/partition_keys.py) calls :meth:`ChangelogTable.write_local` first, so
+  it sees every write.
 
 Faust still owns each table's recovery (restoring the store from the changelog on assignment),
 its partitions' databases and their options; this only reads and writes them.
