@@ -197,8 +197,11 @@ def test_rolling_views_sum_the_latest_counts_of_the_windows_in_their_span(backen
             for row in rows:
                 _assert_trust(row, row["trust_scale"], expected[(row["agency"], row["channel"], row["trust_scale"])])
 
-            rows = _rows(backend, f"span_start, agency, channel, driver, {DRIVER_COLUMNS}",
+            rows = _rows(backend, f"span_start, span_end, agency, channel, driver, {DRIVER_COLUMNS}",
                          f"FROM {{db}}.driver_scores_{span}{suffix} WHERE agency IN ('DOS', 'SBA')")
+            # This view's own span: a minute can turn between the trust query and this one.
+            [(span_start, span_end)] = {(r["span_start"], r["span_end"]) for r in rows}
+            lo, hi = int(span_start.timestamp()), int(span_end.timestamp())
             expected_d: dict[tuple[str, str, str], DriverCounts] = defaultdict(DriverCounts)
             for (window, agency, channel, driver), dcounts in drivers.items():
                 if lo <= window < hi:
