@@ -29,7 +29,7 @@ from clickhouse_driver import Client
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from benchmarks.peers.quix_output import QuixOutput
-from benchmarks.rss import peak_rss_bytes, rss_bytes
+from benchmarks.rss import peak_rss_bytes, rss_bytes, tree_peak_rss_bytes, tree_rss_bytes
 from benchmarks.workload import CellKey, Counts
 from cxstream.config import Settings
 from cxstream.sinks.connection import clickhouse_client
@@ -75,7 +75,7 @@ class Profiler:
     def __init__(self, pid: int, out: Path, rate: int = 50) -> None:
         self.out = out
         self._process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--rate", str(rate),
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--rate", str(rate), "--subprocesses",
              "--format", "raw", "--output", str(out), "--nonblocking"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -189,9 +189,9 @@ def run_cxstream(settings: Settings, prefix: str, token: str, workdir: Path, exp
                 raise RuntimeError("cxstream: ClickHouse has the totals but the worker has not read all its "
                                    "input: the rows came from another run's topics")
             time.sleep(POLL_SECONDS)
-        # Several processes: their sum.
-        peak = sum(peak_rss_bytes(each.pid) for each in processes)
-        now = sum(rss_bytes(each.pid) for each in processes)
+        # Several processes, each with its sink's process (CXSTREAM_SINK_PROCESS=child): their sum.
+        peak = sum(tree_peak_rss_bytes(each.pid) for each in processes)
+        now = sum(tree_rss_bytes(each.pid) for each in processes)
         if sink is not None:  # a separate sink too
             peak, now = peak + peak_rss_bytes(sink.pid), now + rss_bytes(sink.pid)
         if profiler:

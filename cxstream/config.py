@@ -216,6 +216,11 @@ class Settings:
 
     # --- the ClickHouse sink (part of the worker) --------------------------------------------
     sink_enabled: bool = _setting(True, "Run the ClickHouse sink in the worker", group="sink")
+    sink_process: str = _setting(
+        "child", "Where the worker runs its sink: child (a process of its own that the worker starts, watches and "
+        "stops: the stages and the inserts each get a core) or task (in the worker's own event loop, one process)",
+        choices=("child", "task"), group="sink",
+    )
     sink_batch_rows: int = _setting(
         20000, "Most records the sink holds for one table: that many are written at once, in one insert", minimum=1,
         group="sink",

@@ -1,7 +1,7 @@
 """``cxstream sink``: the ClickHouse sink in a process of its own.
 
-The worker runs the sink as one of its tasks by default (one process for the one-machine case).
-On a machine with cores to spare, or to scale the two apart, run the worker with
+``cxstream worker`` starts this same sink as its child process by default (sinks/child.py), or
+runs it as one of its tasks (``CXSTREAM_SINK_PROCESS=task``). To scale the two apart, run the worker with
 ``CXSTREAM_SINK_ENABLED=false`` and one or more ``cxstream sink`` processes: same code, same
 consumer group (``<worker id>.sink``), so they share the storage topics' partitions, and the
 stages no longer share an event loop and a core with the inserts (BENCHMARKS.md has the figures).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 
 import uvloop
 
@@ -29,8 +30,14 @@ log = get_logger(__name__)
 METRICS_LOG_SECONDS = 30.0
 
 
-def run(settings: Settings) -> None:
-    """Serve /metrics (if a port is set), then consume and write until stopped."""
+#: Called about once a second with the running sink (the worker's child sink sends its metrics).
+Reporter = Callable[[ClickHouseSink], None]
+REPORT_SECONDS = 1.0
+
+
+def run(settings: Settings, report: Reporter | None = None) -> None:
+    """Serve /metrics (if a port is set), then consume and write until stopped; ``report`` (if
+    any) is called with the sink about once a second, and once more when it has stopped."""
     set_repeat_seconds(settings.log_repeat_seconds)
     if settings.event_loop == "uvloop":
         uvloop.install()
@@ -40,7 +47,7 @@ def run(settings: Settings) -> None:
         endpoint.add(lambda: sink.metrics.families(settings.topic_prefix))
         endpoint.start()
     try:
-        stopped_by = asyncio.run(_serve(sink, settings))
+        stopped_by = asyncio.run(_serve(sink, settings, report))
     finally:
         if endpoint is not None:
             endpoint.stop()
@@ -48,7 +55,7 @@ def run(settings: Settings) -> None:
         raise SystemExit(130)  # the shell's code for "interrupted"
 
 
-async def _serve(sink: ClickHouseSink, settings: Settings) -> int | None:
+async def _serve(sink: ClickHouseSink, settings: Settings, report: Reporter | None = None) -> int | None:
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     received: list[int] = []
@@ -77,7 +84,14 @@ async def _serve(sink: ClickHouseSink, settings: Settings) -> int | None:
             await asyncio.sleep(METRICS_LOG_SECONDS)
             log.info("sink.metrics", **sink.metrics.snapshot())
 
-    reporter = asyncio.create_task(log_metrics())
+    async def report_often(report: Reporter) -> None:
+        while True:
+            report(sink)
+            await asyncio.sleep(REPORT_SECONDS)
+
+    reporters = [asyncio.create_task(log_metrics())]
+    if report is not None:
+        reporters.append(asyncio.create_task(report_often(report)))
     try:
         await sink.run()
     except asyncio.CancelledError:
@@ -85,5 +99,8 @@ async def _serve(sink: ClickHouseSink, settings: Settings) -> int | None:
     except Exception as exc:  # noqa: BLE001 - a broken sink must stop, not look alive
         fail_stop("sink.failed", error=repr(exc))
     finally:
-        reporter.cancel()
+        for reporter in reporters:
+            reporter.cancel()
+        if report is not None:
+            report(sink)
     return received[0] if received else None

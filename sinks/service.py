@@ -1,7 +1,8 @@
 """The ClickHouse sink: Kafka topics in, few large inserts out, offsets committed only after
 ClickHouse has the rows.
 
-It runs inside the worker process with a consumer group of its own (``<app id>.sink``), so the
+It runs beside the worker's stages (in a child process of ``cxstream worker`` by default,
+sinks/child.py) with a consumer group of its own (``<app id>.sink``), so the
 partitions of the topics it reads are shared among all workers like the stages' are, and a slow or
 unreachable ClickHouse never stalls the streaming stages (Faust feeds every agent from one
 fetcher; a blocked agent would block them all).

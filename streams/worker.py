@@ -21,6 +21,7 @@ from cxstream.kafka_clients import admin_client, until_kafka_answers
 from cxstream.logs import get_logger, set_repeat_seconds
 from cxstream.schemas.codec import Codec
 from cxstream.topics import ensure_topics
+from cxstream.sinks.child import SinkChild, stop_this_process
 from cxstream.sinks.service import ClickHouseSink
 from cxstream.streams.acking import ConfirmedAcks, fail_stop
 from cxstream.streams.dispatch import DirectDispatch, trace_dispatch
@@ -40,6 +41,8 @@ from cxstream.vocabulary import CONTRACT_TOPICS
 log = get_logger(__name__)
 T = TypeVar("T")
 METRICS_LOG_SECONDS = 30.0
+#: How often the worker checks that its sink process still runs.
+SINK_WATCH_SECONDS = 1.0
 #: glibc's mallopt parameter number for the arena limit, and the limit the worker asks for.
 M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
@@ -50,9 +53,11 @@ STAGES: tuple[type[JoinStage] | type[ScoreStage] | type[MergeStage] | type[Alert
     JoinStage, ScoreStage, MergeStage, AlertStage)
 
 
-def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.App:
+def build(settings: Settings, endpoint: MetricsEndpoint | None = None,
+          sink_child: SinkChild | None = None) -> faust.App:
     """The app with every stage wired; nothing runs until a faust Worker starts it. ``endpoint``
-    (if any) serves the stages' and the sink's metrics."""
+    (if any) serves the stages' and the sink's metrics. The sink runs in ``sink_child`` if given
+    (the caller starts and stops it; the app watches it), else in the app if it is enabled."""
     app = create_app(settings, worker_data_dir(settings))
     topics = declare_topics(app, settings)
     codec = Codec()
@@ -113,7 +118,17 @@ def build(settings: Settings, endpoint: MetricsEndpoint | None = None) -> faust.
         """Ack what the stages processed, once the broker has everything it caused."""
         await acks.run(CONFIRM_SECONDS)
 
-    if settings.sink_enabled:
+    if sink_child is not None:
+        child = sink_child
+        if endpoint is not None:
+            endpoint.add(child.families)
+
+        @app.timer(SINK_WATCH_SECONDS)
+        async def watch_sink() -> None:
+            """The sink's process: the worker never runs on without it."""
+            child.watch(stop_this_process, fail_stop)
+
+    elif settings.sink_enabled:
         sink = ClickHouseSink(settings)
         if endpoint is not None:
             endpoint.add(lambda: sink.metrics.families(settings.topic_prefix))
@@ -191,17 +206,24 @@ def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
         # Before anything asks for a loop: the app, the consumer and Faust's worker all take the
         # policy's loop. About a tenth of the worker's CPU is the loop itself (BENCHMARKS.md).
         uvloop.install()
+    child = SinkChild(settings) if settings.sink_enabled and settings.sink_process == "child" else None
     with _stop_on_signals():
-        app = _prepare(settings, endpoint)
+        app = _prepare(settings, endpoint, child)
     # override_logging=False: the cxstream CLI configured logging (JSON lines); Faust's own setup
     # would print its first lines in its own text format until the app started.
     worker = faust.Worker(app, loglevel=settings.log_level.upper() if settings.log_level != "warning" else "WARN",
                           quiet=True, redirect_stdouts=False, override_logging=False)
     worker.spinner = None  # Faust's terminal spinner writes escape codes into the log stream
-    worker.execute_from_commandline()
+    if child is not None:
+        child.start()  # once the topics exist; it starts (imports, migrations) while Faust does
+    try:
+        worker.execute_from_commandline()
+    finally:
+        if child is not None:
+            child.stop()  # after the stages stopped: it writes what it holds, then ends
 
 
-def _prepare(settings: Settings, endpoint: MetricsEndpoint | None) -> faust.App:
+def _prepare(settings: Settings, endpoint: MetricsEndpoint | None, sink_child: SinkChild | None = None) -> faust.App:
     """The app, once its topics exist and no retired state stands in the way.
 
     Each step that needs Kafka waits for it (one ``worker.waiting_for_kafka`` line per attempt):
@@ -212,7 +234,7 @@ def _prepare(settings: Settings, endpoint: MetricsEndpoint | None) -> faust.App:
                                    max_delay=float(settings.kafka_wait_max_seconds))
 
     kafka(lambda: ensure_topics(settings, CONTRACT_TOPICS + internal_topic_names(settings)), "create the topics")
-    app = build(settings, endpoint)
+    app = build(settings, endpoint, sink_child)
     kafka(lambda: refuse_retired_state(settings, app), "list the topics")
     # The tables' changelogs too (compacted, as Faust would make them): when Faust declares them
     # itself, a stage's first table write can race the new topic's metadata and fail with
