@@ -22,7 +22,7 @@ from cxstream.streams.app import Topics
 from cxstream.streams.metrics import METRICS
 from cxstream.streams.scoring import MergedScore, domain_counts_to_json
 from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
-from cxstream.streams.table_views import TableView
+from cxstream.streams.table_views import CachedTableView
 
 log = get_logger(__name__)
 
@@ -32,11 +32,13 @@ RETIRED_ALERT_TABLE = "alert-state"
 
 
 def _state_to_json(state: AlertState) -> dict[str, Any]:
-    return {"cells": [[w, ch, v, *c.as_tuple()] for (w, ch), (v, c) in state.cells.items()], "firing": state.firing}
+    return {"cells": [[w, ch, v, c.count_1, c.count_2, c.count_3, c.count_4, c.count_5]
+                      for (w, ch), (v, c) in state.cells.items()], "firing": state.firing}
 
 
 def _state_from_json(raw: dict[str, Any]) -> AlertState:
-    return AlertState({(c[0], c[1]): (c[2], AnswerCounts(*c[3:8])) for c in raw["cells"]}, raw["firing"])
+    return AlertState({(w, ch): (v, AnswerCounts(c1, c2, c3, c4, c5)) for w, ch, v, c1, c2, c3, c4, c5 in raw["cells"]},
+                      raw["firing"])
 
 
 def _states_to_json(states: dict[str, AlertState]) -> dict[str, Any]:
@@ -82,10 +84,14 @@ class AlertStage(Stage):
         self.clock = clock
         self.rule = AlertRule(float(settings.alert_threshold_pct), settings.alert_min_responses)
         self.table = tables[ALERT_TABLE]
-        self.states = TableView(self.table, _states_to_json, _states_from_json)
+        # Only this view reads and writes the table: it keeps the decoded states (see CachedTableView).
+        self.states = CachedTableView(self.table, _states_to_json, _states_from_json)
 
     def sources(self) -> tuple[str, ...]:
         return (self.topics.alert_input.get_topic_name(),)
+
+    def on_assigned(self, partitions: set[int]) -> None:
+        self.states.forget()  # another worker may have changed the states of these partitions
 
     async def handle(self, message: Any) -> None:
         agency, service = json.loads(message.key)

@@ -50,3 +50,60 @@ class TableView(MutableMapping[str, V], Generic[V]):
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+class CachedTableView(TableView[V]):
+    """A TableView that keeps the values it decoded or was given, so a key read and written on
+    every record is decoded once (the alert stage's state of an (agency, service) holds the
+    rolling cells of every domain: decoding it on each update was most of that stage's work).
+
+    Sound only where every read, write and delete of the table goes through this view, and
+    :meth:`forget` is called whenever the worker's partitions change (another worker may have
+    changed a key meanwhile; recovery rewrites the store). A value read here is the cached
+    object itself: a caller that changes it must write it back (the stages always do, in the
+    same record; an exception there ends the worker, and the cache with it)."""
+
+    def __init__(self, table: MutableMapping[str, Any], encode: Callable[[V], Any], decode: Callable[[Any], V],
+                 limit: int = 10_000) -> None:
+        super().__init__(table, encode, decode)
+        self._cache: dict[str, V] = {}
+        self._limit = limit
+
+    def forget(self) -> None:
+        """Drop every cached value: the next read of each key decodes the table's."""
+        self._cache.clear()
+
+    def _remember(self, key: str, value: V) -> None:
+        if len(self._cache) >= self._limit and key not in self._cache:
+            self._cache.clear()  # bounded: a table of more keys than this is read from the store again
+        self._cache[key] = value
+
+    def __getitem__(self, key: str) -> V:
+        cached = self._cache.get(key, self)
+        if cached is not self:
+            return cached  # type: ignore[return-value]
+        value = super().__getitem__(key)
+        self._remember(key, value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        cached = self._cache.get(key, self)
+        if cached is not self:
+            return cached
+        value = super().get(key, self)
+        if value is self:
+            return default
+        self._remember(key, value)
+        return value
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._cache.pop(key, None)
+        return super().pop(key, *default)
+
+    def __setitem__(self, key: str, value: V) -> None:
+        super().__setitem__(key, value)
+        self._remember(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._cache.pop(key, None)
+        super().__delitem__(key)

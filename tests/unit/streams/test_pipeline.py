@@ -187,6 +187,24 @@ def test_a_drop_in_a_rolling_score_fires_an_alert_and_recovery_resolves_it(pipe:
     assert pipe.alerts()[-1].pct_positive == pytest.approx(100 * 100 / 135)
 
 
+def test_the_alert_stage_reads_its_states_again_when_its_partitions_change(pipe: Pipeline) -> None:
+    own = {"agency": "VA", "service": "claims", "channel": "phone"}
+    for i in range(35):
+        pipe.send_feedback(_fb(f"low-{i}", None, {"trust": 1}, at=NOW - 60_000, **own))
+    pipe.settle()
+    assert [a.state for a in pipe.alerts()] == ["firing"]
+    # Another worker owned the partition meanwhile and its state says nothing fires (the store
+    # was restored from its changelog): the stage must not go on from the states it kept.
+    states = pipe.tables["alert"]["alert-states"]
+    for key, value in list(states.items()):
+        states[key] = {domain: {**state, "firing": False} for domain, state in value.items()}
+    pipe.stage("alert").on_assigned(set(range(pipe.settings.partitions)))
+    for i in range(5):
+        pipe.send_feedback(_fb(f"more-low-{i}", None, {"trust": 1}, at=NOW - 60_000, **own))
+    pipe.settle()
+    assert [a.state for a in pipe.alerts()] == ["firing", "firing"]
+
+
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_a_generated_data_set_scores_exactly_its_ground_truth(seed: int) -> None:
     """Out of order, retried and direct feedback across every partition (tests/support/ground_truth.py)."""
