@@ -38,6 +38,7 @@ from cxstream.streams.scoring import (
     newer_partial,
 )
 from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
+from cxstream.streams.table_views import CachedTableView
 from cxstream.streams.windows import WINDOW_SECONDS
 
 #: Named after the layout of its values (see score_stage.CELL_TABLE).
@@ -80,6 +81,9 @@ class MergeStage(Stage):
         self.codec = codec
         self.clock = clock
         self.table = tables[MERGE_TABLE]
+        # Every read, write and delete of the table goes through this view, which keeps the
+        # decoded partials of the cells being updated (see CachedTableView).
+        self.partials = CachedTableView(self.table, _partials_to_json, _partials_from_json)
         self.dirty = DirtyKeys()
         self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
@@ -89,6 +93,7 @@ class MergeStage(Stage):
 
     def on_assigned(self, partitions: set[int]) -> None:
         self.dirty.forget_partitions(partitions)
+        self.partials.forget()
 
     async def handle(self, message: Any) -> None:
         if message.topic == self.ticks_topic:
@@ -99,11 +104,11 @@ class MergeStage(Stage):
         window = message.key.decode()
         incoming = json.loads(message.value)
         partial = _partial(incoming["partition"], incoming["version"], incoming["counts"], incoming.get("form"))
-        stored = _partials_from_json(self.table.get(window) or {})
+        stored = self.partials.get(window) or {}
         known = stored.get(partial.partition)
         if newer_partial(known, partial):
             stored[partial.partition] = partial
-            self.table[window] = _partials_to_json(stored)
+            self.partials[window] = stored
             domains = changed_domains(known, partial)
         else:  # a replay: the scores it caused may not have gone out before a crash
             domains = set(partial.counts)
@@ -118,7 +123,7 @@ class MergeStage(Stage):
         stale = [k for k in partition_keys(self.table, partition, lambda k: home_partition(k.encode(), n))
                  if json.loads(k)[0] < horizon]
         for key in stale:
-            del self.table[key]
+            del self.partials[key]
         return len(stale)
 
     async def _flush(self, partition: int) -> None:
@@ -126,15 +131,15 @@ class MergeStage(Stage):
         keys = self.dirty.take(partition, lambda: [
             score_key(k, measure)
             for k in partition_keys(self.table, partition, lambda k: home_partition(k.encode(), n))
-            for measure in measures(merge_partials(_partials_from_json(self.table.get(k) or {})))
+            for measure in measures(merge_partials(self.partials.get(k) or {}))
         ])
         merged_cells: dict[str, Any] = {}
         for key in sorted(keys):
             window_start, agency, service, channel, measure = json.loads(key)
             window = json.dumps([window_start, agency, service, channel])
             if window not in merged_cells:
-                stored = self.table.get(window)
-                merged_cells[window] = merge_partials(_partials_from_json(stored)) if stored else None
+                stored = self.partials.get(window)
+                merged_cells[window] = merge_partials(stored) if stored else None
             merged = merged_cells[window]
             if merged is not None:
                 await self._publish(window_start, agency, service, channel, measure, merged)
