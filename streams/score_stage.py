@@ -35,7 +35,7 @@ from cxstream.streams.scoring import (
     form_counts_to_json,
 )
 from cxstream.streams.stage import Clock, Stage, Tables, wall_clock_ms
-from cxstream.streams.table_views import TableView
+from cxstream.streams.table_views import CachedTableView, TableView
 from cxstream.streams.windows import window_start_ms
 
 log = get_logger(__name__)
@@ -106,7 +106,9 @@ class ScoreStage(Stage):
         self.seen_table = tables[SEEN_TABLE]
         self.cell_table = tables[CELL_TABLE]
         self.seen = TableView(self.seen_table, lambda v: [v.source, v.seen_at, v.released_at], _first_seen_from_json)
-        self.cells = TableView(self.cell_table, _cell_to_json, _cell_from_json)
+        # Every read, write and delete of the cells goes through this view, which keeps the decoded
+        # state of the cells being filled (see CachedTableView); states are never changed in place.
+        self.cells = CachedTableView(self.cell_table, _cell_to_json, _cell_from_json)
         self.dirty = DirtyKeys()
         self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
@@ -116,6 +118,7 @@ class ScoreStage(Stage):
 
     def on_assigned(self, partitions: set[int]) -> None:
         self.dirty.forget_partitions(partitions)
+        self.cells.forget()
 
     async def handle(self, message: Any) -> None:
         if message.topic != self.ticks_topic:
@@ -173,7 +176,7 @@ class ScoreStage(Stage):
         cells = [text for text in partition_keys(self.cell_table, partition, lambda k: cell_key_from_text(k).partition)
                  if cell_key_from_text(text).window_start < horizon]
         for text in cells:
-            del self.cell_table[text]
+            del self.cells[text]
         dedupe_ms = self.settings.dedupe_horizon_seconds * 1000
         n = self.topics.partitions
         # An entry is [offset, seen_at] (see self.seen).
