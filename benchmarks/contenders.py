@@ -27,6 +27,7 @@ from typing import Any
 
 from clickhouse_driver import Client
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import CoordinatorNotAvailableError, NotCoordinatorError
 
 from benchmarks.peers.quix_output import QuixOutput
 from benchmarks.rss import peak_rss_bytes, rss_bytes, tree_peak_rss_bytes, tree_rss_bytes
@@ -269,7 +270,10 @@ def inputs_committed(settings: Settings, group: str, prefix: str) -> bool:
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
     try:
-        committed = admin.list_group_offsets(group).get(group, {})
+        try:
+            committed = admin.list_group_offsets(group).get(group, {})
+        except (CoordinatorNotAvailableError, NotCoordinatorError):
+            return False  # a fresh broker creates its offsets topic with the first group: not yet
         tps = [TopicPartition(prefix + t, p) for t in (TOPIC_TOUCHPOINTS, TOPIC_FEEDBACK)
                for p in range(settings.partitions)]
         ends = consumer.end_offsets(tps)
