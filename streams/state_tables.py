@@ -32,19 +32,27 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+import orjson
 from faust.streams import current_event
 from faust.utils import json as faust_json
 
 from cxstream.streams.fast_producer import FastProducer
 
 
+#: The options of Faust's ``dumps`` when it has orjson (a pinned dependency, so always).
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+
+
 def encode(obj: Any) -> bytes:
-    """Faust's JSON for a table key or value (what its ``json`` codec writes)."""
-    raw = faust_json.dumps(obj)
-    return raw if isinstance(raw, bytes) else raw.encode()
+    """Faust's JSON for a table key or value (what its ``json`` codec writes).
+
+    The call Faust's ``dumps`` makes, without its wrapper: two encodings a table write, ~0.6 us
+    each saved (tests pin the bytes to Faust's store and changelog).
+    """
+    return orjson.dumps(obj, default=faust_json.on_default, option=_ORJSON_OPTIONS)
 
 
-decode = faust_json.loads
+decode = orjson.loads
 
 
 #: A key deleted since the last round (kept in :attr:`ChangelogTable.unsent` until then).
