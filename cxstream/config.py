@@ -229,6 +229,15 @@ class Settings:
         1000, "Longest the sink holds a consumed record before writing its table's rows (each insert makes a "
         "ClickHouse part: about one per table per interval)", minimum=1, group="sink",
     )
+    sink_fetch_min_kb: int = _setting(
+        64, "How much the sink's consumer asks the broker to gather before it answers a fetch (KiB; "
+        "CXSTREAM_SINK_FETCH_WAIT_MS bounds the wait): fewer, larger fetches cost the sink and the broker less "
+        "CPU; 0 answers every fetch at once", minimum=0, group="sink",
+    )
+    sink_fetch_wait_ms: int = _setting(
+        100, "Longest the broker holds a sink fetch that has less than CXSTREAM_SINK_FETCH_MIN_KB (adds at most "
+        "this to the event -> ClickHouse latency, beside CXSTREAM_SINK_FLUSH_MS)", minimum=0, group="sink",
+    )
     sink_timeout_seconds: int = _setting(
         60, "Longest the sink waits for ClickHouse to answer one insert before it counts the server unreachable "
         "and retries (a network that stops answering is noticed after this long)", minimum=1, group="sink",

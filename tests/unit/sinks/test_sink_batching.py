@@ -299,3 +299,17 @@ def test_offsets_are_never_committed_past_an_unwritten_record_and_an_outage_lose
                 below = {(tp.partition, o) for o in range(offset)}
                 assert below <= written, f"committed {tp.partition}:{offset} before {sorted(below - written)} was written"
     assert sink.metrics.failed_writes == 2
+
+
+def test_the_sink_asks_the_broker_for_fuller_fetches_and_aiokafka_takes_the_options() -> None:
+    options = service.consumer_options(Settings.load(environ={}), "g.sink")
+    assert (options["fetch_min_bytes"], options["fetch_max_wait_ms"]) == (64 * 1024, 100)
+    assert not options["enable_auto_commit"]  # the sink commits after it wrote
+    at_once = service.consumer_options(Settings.load(environ={"CXSTREAM_SINK_FETCH_MIN_KB": "0",
+                                                               "CXSTREAM_SINK_FETCH_WAIT_MS": "0"}), "g.sink")
+    assert (at_once["fetch_min_bytes"], at_once["fetch_max_wait_ms"]) == (1, 0)
+
+    async def build() -> None:
+        from aiokafka import AIOKafkaConsumer
+        AIOKafkaConsumer(**options)  # raises on an option it does not know; not started, so no broker
+    asyncio.run(build())
