@@ -89,7 +89,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None,
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
-    handler.addFilter(_install_folder(RepeatFolder(repeat_seconds)))
+    handler.addFilter(_install_folder(RepeatFolder(repeat_seconds), handler))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
@@ -214,22 +214,28 @@ def _log_repeated(repeated: Repeated) -> None:
 
 
 _folder: RepeatFolder | None = None
+#: The handler the configured logging writes through (its stream may be closed at exit).
+_handler: logging.StreamHandler[Any] | None = None
 
 
-def _install_folder(folder: RepeatFolder) -> RepeatFolder:
+def _install_folder(folder: RepeatFolder, handler: logging.StreamHandler[Any]) -> RepeatFolder:
     """Make ``folder`` the process's one (counts the previous one held are written first)."""
-    global _folder
+    global _folder, _handler
     if _folder is None:
         atexit.register(flush_repeated)
     else:
         _folder.flush()
-    _folder = folder
+    _folder, _handler = folder, handler
     return folder
 
 
 def flush_repeated() -> None:
-    """Write the counts of repeated library lines not written yet (run at exit)."""
-    if _folder is not None:
+    """Write the counts of repeated library lines not written yet (run at exit).
+
+    Not when the log's stream is closed already: a test runner closes the stream it lent before
+    the interpreter's exit hooks run, and the counts would only become a "Logging error" traceback.
+    """
+    if _folder is not None and not (_handler is not None and getattr(_handler.stream, "closed", False)):
         _folder.flush()
 
 

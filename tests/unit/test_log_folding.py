@@ -205,3 +205,12 @@ def test_the_interval_can_be_changed_or_folding_turned_off(stream: io.StringIO) 
         logging.getLogger("faust.transport").warning("Heartbeat failed: %s", "no coordinator")
     assert len(stream.getvalue().splitlines()) == 3
 
+
+
+def test_at_exit_a_closed_log_stream_gets_no_counts_and_no_logging_error(
+        stream: io.StringIO, capsys: pytest.CaptureFixture[str]) -> None:
+    for node in range(3):
+        logging.getLogger("aiokafka").error(UNREACHABLE, node, "[Errno 111] Connection refused")
+    stream.close()  # what a test runner does with the stream it lent, before the exit hooks
+    logs.flush_repeated()
+    assert "Logging error" not in capsys.readouterr().err
