@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import faust
 import pytest
@@ -117,8 +117,9 @@ def test_what_the_changelog_gets_restores_the_same_state_through_faust_s_recover
     restored_app = faust.App("cxstream-unit-tables", broker="kafka://127.0.0.1:1", store="rocksdb://",
                              datadir=str(tmp_path / "restored"), web_enabled=False)
     restored: Any = restored_app.Table("t", partitions=2)
+    assert all(partition is not None for *_, partition in producer.records)  # a changelog record names its partition
     events = [SimpleNamespace(message=SimpleNamespace(key=key, value=value, partition=partition, offset=offset,
-                                                      tp=TP(topic, partition)))
+                                                      tp=TP(topic, cast(int, partition))))
               for offset, (topic, key, value, partition) in enumerate(producer.records)]
     restored.data.apply_changelog_batch(events, to_key=lambda k: k, to_value=lambda v: v)
     with _Record(1):
