@@ -5,8 +5,9 @@ partition its join key belongs to and forwards misplaced messages there. Every i
 hashed, so the hash is written for speed: the key's 32-bit words unpacked in one call (1.6 us for
 a 12-byte id, 4.1 us for a UUID, against 8-14 us for kafka-python's ``murmur2``). A C hash that
 releases the GIL (``murmurhash2``: 0.2 us alone) took 50 us a call beside a busy thread, and
-~7 us a record on average in the worker, whose producer and flush threads take the GIL whenever
-it is let go (BENCHMARKS.md). Tests check it against kafka-python's on random keys.
+~7 us a record on average in the worker, whose other threads (Faust's consumer, the producer's
+flush) take the GIL whenever it is let go (BENCHMARKS.md). Tests check it against kafka-python's
+on random keys.
 """
 
 from __future__ import annotations

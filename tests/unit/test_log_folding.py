@@ -206,7 +206,6 @@ def test_the_interval_can_be_changed_or_folding_turned_off(stream: io.StringIO) 
     assert len(stream.getvalue().splitlines()) == 3
 
 
-
 def test_at_exit_a_closed_log_stream_gets_no_counts_and_no_logging_error(
         stream: io.StringIO, capsys: pytest.CaptureFixture[str]) -> None:
     for node in range(3):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cxstream.config import Settings
 from cxstream.schemas.codec import Codec
@@ -310,6 +310,5 @@ def test_the_sink_asks_the_broker_for_fuller_fetches_and_aiokafka_takes_the_opti
     assert (at_once["fetch_min_bytes"], at_once["fetch_max_wait_ms"]) == (1, 0)
 
     async def build() -> None:
-        from aiokafka import AIOKafkaConsumer
         AIOKafkaConsumer(**options)  # raises on an option it does not know; not started, so no broker
     asyncio.run(build())

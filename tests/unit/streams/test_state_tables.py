@@ -4,7 +4,6 @@ write, and one changelog record per key per confirmation round that restores the
 from __future__ import annotations
 
 import datetime
-
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
