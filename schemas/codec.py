@@ -15,6 +15,7 @@ from typing import Any, Final, TypeVar
 
 from fastavro import schemaless_reader, schemaless_writer
 
+from cxstream.schemas.compiled_reader import NotCanonical, Reader, compile_reader
 from cxstream.schemas.errors import DecodeError, SchemaError
 from cxstream.schemas.records import ContractRecord
 from cxstream.schemas.registry import KnownSchema, SchemaRegistry, default_registry
@@ -25,6 +26,9 @@ CONFLUENT_MAGIC: Final = b"\x00"
 MAX_MESSAGE_BYTES: Final = 1_048_576
 
 R = TypeVar("R", bound=ContractRecord)
+_NOT_COMPILED: Any = object()
+#: What a compiled reader raises on a body it leaves to fastavro (schemas/compiled_reader.py).
+_NOT_READ = (NotCanonical, IndexError, UnicodeDecodeError, struct.error)
 
 
 class Codec:
@@ -36,14 +40,22 @@ class Codec:
         *,
         confluent_ids: Mapping[int, bytes] | None = None,
         write_confluent: bool = False,
+        compiled: bool = True,
     ) -> None:
         """``confluent_ids`` maps Confluent schema ids to fingerprints; ``write_confluent`` makes
-        :meth:`encode` use that framing (the current schema of a type must have an id)."""
+        :meth:`encode` use that framing (the current schema of a type must have an id).
+        ``compiled`` False decodes with fastavro alone (the reference the compiled readers are
+        tested and measured against)."""
         self.registry = registry or default_registry()
         self._confluent_ids = dict(confluent_ids or {})
         self._confluent_by_fingerprint = {fp: sid for sid, fp in self._confluent_ids.items()}
         self._write_confluent = write_confluent
         self._headers: dict[str, tuple[bytes, Any]] = {}
+        #: writer fingerprint -> compiled reader, for writers that are their type's current schema.
+        self._compiled: dict[bytes, Reader | None] = {}
+        #: single-object header -> (record type, compiled reader): the fast path of decode().
+        self._fast: dict[bytes, tuple[str, Reader]] = {}
+        self._use_compiled = compiled
 
     # --- typed records ----------------------------------------------------------------------
     def encode_record(self, record: ContractRecord) -> bytes:
@@ -85,14 +97,42 @@ class Codec:
     # --- decoding ---------------------------------------------------------------------------
     def decode(self, data: bytes, expected: str | None = None) -> tuple[str, dict[str, Any]]:
         """(record type, datum in the current reader schema) of framed bytes; DecodeError otherwise."""
+        # The fast path: a single-object header seen before, of a current schema, read by the
+        # compiled reader (see schemas/compiled_reader.py); anything else takes the full path.
+        if type(data) is bytes and len(data) <= MAX_MESSAGE_BYTES:
+            fast = self._fast.get(data[:10])
+            if fast is not None and (expected is None or expected == fast[0]):
+                try:
+                    datum, end = fast[1](data, 10)
+                    if end == len(data):
+                        return fast[0], datum
+                except _NOT_READ:
+                    pass  # fastavro decides: the value it reads, or the error it raises
+        return self._decode(data, expected)
+
+    def _decode(self, data: bytes, expected: str | None) -> tuple[str, dict[str, Any]]:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecodeError("not_bytes", f"expected bytes, got {type(data).__name__}")
         if len(data) > MAX_MESSAGE_BYTES:
             raise DecodeError("too_large", f"{len(data)} bytes is over the {MAX_MESSAGE_BYTES}-byte limit")
-        writer, body_start = self._writer_of(bytes(data[:10]))
+        head = bytes(data[:10])
+        writer, body_start = self._writer_of(head)
         if expected is not None and writer.name != expected:
             raise DecodeError("wrong_record_type", f"expected a {expected}, got a {writer.name}")
         reader = self.registry.current(writer.name)
+        if self._use_compiled and writer.fingerprint == reader.fingerprint and type(data) is bytes:
+            compiled = self._compiled.get(writer.fingerprint, _NOT_COMPILED)
+            if compiled is _NOT_COMPILED:
+                compiled = self._compile(writer)
+            if compiled is not None:
+                if body_start == 10:
+                    self._fast[head] = (writer.name, compiled)
+                try:
+                    datum, end = compiled(data, body_start)
+                    if end == len(data):
+                        return writer.name, datum
+                except _NOT_READ:
+                    pass
         stream = io.BytesIO(data)
         stream.seek(body_start)
         try:
@@ -112,6 +152,14 @@ class Codec:
         if not isinstance(datum, dict):
             raise DecodeError("malformed", f"the {writer.name} body did not decode to a record")
         return writer.name, datum
+
+    def _compile(self, writer: KnownSchema) -> Reader | None:
+        try:
+            compiled: Reader | None = compile_reader(writer.wire)
+        except NotCanonical:  # a type the compiled reader does not know: fastavro reads it
+            compiled = None
+        self._compiled[writer.fingerprint] = compiled
+        return compiled
 
     def _writer_of(self, head: bytes) -> tuple[KnownSchema, int]:
         if head[:2] == SINGLE_OBJECT_MARKER:
