@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import uvloop
 
+from cxstream.collector import tune_collector
 from cxstream.config import Settings
 from cxstream.logs import get_logger, set_repeat_seconds
 from cxstream.sinks.service import ClickHouseSink
@@ -39,6 +40,7 @@ def run(settings: Settings, report: Reporter | None = None) -> None:
     """Serve /metrics (if a port is set), then consume and write until stopped; ``report`` (if
     any) is called with the sink about once a second, and once more when it has stopped."""
     set_repeat_seconds(settings.log_repeat_seconds)
+    tune_collector(settings.gc_young_threshold)
     if settings.event_loop == "uvloop":
         uvloop.install()
     sink = ClickHouseSink(settings)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import faust
 import uvloop
 
+from cxstream.collector import tune_collector
 from cxstream.config import Settings
 from cxstream.errors import ConfigError
 from cxstream.kafka_clients import admin_client, until_kafka_answers
@@ -202,6 +203,7 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 def _run(settings: Settings, endpoint: MetricsEndpoint | None) -> None:
     limit_malloc_arenas()
+    tune_collector(settings.gc_young_threshold)
     if settings.event_loop == "uvloop":
         # Before anything asks for a loop: the app, the consumer and Faust's worker all take the
         # policy's loop. About a tenth of the worker's CPU is the loop itself (BENCHMARKS.md).
