@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import faust
 import pytest
 
 from cxstream.config import Settings
+from cxstream.streams.acking import FAIL_STOP_EXIT
 from cxstream.streams.fast_producer import FastProducer, FastTopic, LibrdkafkaLog, librdkafka_security, route_changelog
 
 
@@ -155,3 +158,21 @@ def test_librdkafka_lines_are_one_template_per_facility_so_repeats_fold_per_faci
         log.log(logging.WARNING, "%s [%s] %s", "GETPID", "cxw#producer-1", "Failed to acquire PID: 50% done")
     assert [r.msg for r in caplog.records] == ["librdkafka FAIL [%s]: %s"] * 2 + ["librdkafka GETPID [%s]: %s"]
     assert caplog.records[2].getMessage() == "librdkafka GETPID [cxw#producer-1]: Failed to acquire PID: 50% done"
+
+
+def test_a_record_librdkafka_gives_up_on_stops_the_process_before_anything_is_confirmed() -> None:
+    # No broker at 127.0.0.1:1 and a 0.5 s message timeout: the delivery report of the one record
+    # is a failure, which must reach the producer's callback and end the process (fail_stop).
+    script = (
+        "from cxstream.config import Settings\n"
+        "from cxstream.streams import fast_producer\n"
+        "fast_producer.MESSAGE_TIMEOUT_MS = 500\n"
+        "p = fast_producer.FastProducer(Settings.load({'kafka_bootstrap': '127.0.0.1:1'}), client_id='unit')\n"
+        "p.produce('cx.scores.v1', b'k', b'v', 0)\n"
+        "p.flush_blocking(10)\n"
+        "print('still running')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == FAIL_STOP_EXIT, done.stdout + done.stderr
+    assert "producer.send_failed" in done.stdout + done.stderr
+    assert "still running" not in done.stdout
