@@ -62,6 +62,9 @@ TOUCHPOINT_TABLE = "join-touchpoints"
 PENDING_TABLE = "join-pending"
 EXPIRED_TABLE = "join-expired"
 
+#: Most distinct (agency, service, channel) Attribution objects the join keeps to reuse.
+ATTRIBUTIONS_KEPT = 10_000
+
 #: How long the results of a tick's expiry are kept to be re-emitted if that tick is replayed.
 #: Far longer than any commit interval: a replay can only start after the last commit.
 EXPIRED_KEEP_MS = 3_600_000
@@ -105,12 +108,24 @@ class JoinStage(Stage):
                               topics.feedback.get_topic_name(): "Feedback"}
         self.input_topics = set(self.expected_type)
         self.ticks_topic = topics.ticks.get_topic_name()
+        self._attributions: dict[tuple[str, str, str], Attribution] = {}
 
     def sources(self) -> tuple[str, ...]:
         return (*self.input_topics, self.topics.rekeyed.get_topic_name(), self.ticks_topic)
 
     def on_assigned(self, partitions: set[int]) -> None:
         self.join.forget_scopes(partitions)
+
+    def _attribution(self, agency: str, service: str, channel: str) -> Attribution:
+        """One Attribution object per (agency, service, channel) seen (they are immutable), instead
+        of a new one per touchpoint; bounded, as a flood of distinct names must not grow memory."""
+        key = (agency, service, channel)
+        attribution = self._attributions.get(key)
+        if attribution is None:
+            if len(self._attributions) >= ATTRIBUTIONS_KEPT:
+                self._attributions.clear()
+            attribution = self._attributions[key] = Attribution(agency, service, channel)
+        return attribution
 
     def _home(self, touchpoint_id: str) -> int:
         return home_partition(touchpoint_id.encode(), self.topics.partitions)
@@ -151,7 +166,6 @@ class JoinStage(Stage):
 
     async def _handle(self, message: Any, now_ms: int) -> None:
         METRICS.events_in[message.topic] += 1
-        origin = origin_of(message)
         try:
             name, datum = self.codec.decode(message.value, expected=self.expected_type.get(message.topic))
             if name == "Touchpoint":
@@ -165,18 +179,18 @@ class JoinStage(Stage):
             else:
                 raise DecodeError("wrong_record_type", f"a {name} on an input topic")
         except (DecodeError, ValidationError) as error:
-            await self._dead_letter(origin, message.value, error.reason, error.detail, now_ms)
+            await self._dead_letter(origin_of(message), message.value, error.reason, error.detail, now_ms)
             return
         home = home_partition(join_key, self.topics.partitions)
         if message.topic in self.input_topics and message.partition != home:
             # Keyed wrongly (or not at all) by its producer: its partner lives elsewhere.
             METRICS.rekeyed += 1
             await self.topics.rekeyed.send(key=join_key, value=message.value, partition=home,
-                                           headers=rekey_headers(origin))
+                                           headers=rekey_headers(origin_of(message)))
             return
         if name == "Touchpoint":
             stored = StoredTouchpoint(
-                Attribution(touchpoint.agency, touchpoint.service, touchpoint.channel),
+                self._attribution(touchpoint.agency, touchpoint.service, touchpoint.channel),
                 touchpoint.occurred_at, now_ms, (message.topic, message.partition, message.offset),
             )
             for released in self.join.on_touchpoint(touchpoint.touchpoint_id, stored, now_ms):
@@ -186,6 +200,7 @@ class JoinStage(Stage):
         # Too late for the live windows (judged on the wall clock: stream time would let one
         # message from a skewed clock shrink every other message's retention): dead-lettered
         # here, where the input's own position and bytes are known; still joined and stored.
+        origin = origin_of(message)
         late = window_start_ms(feedback.submitted_at) < now_ms - self.retention_ms
         if late:
             await self._dead_letter(
