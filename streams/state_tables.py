@@ -118,30 +118,41 @@ class ChangelogTable(MutableMapping[str, Any]):
 
     def write_local(self) -> None:
         """Store what was written since the last round in RocksDB now, each key's last value
-        encoded once (before a partition's database is scanned, and in every round); the
-        changelog records wait in :attr:`unproduced` for :meth:`send_changelog`."""
-        if not self.unsent:
-            return
+        encoded once (before a partition's database is scanned); the changelog records wait in
+        :attr:`unproduced` for :meth:`send_changelog`."""
+        if self.unsent:
+            self.unproduced.update(self._store_unsent())
+
+    def _store_unsent(self) -> Iterator[tuple[tuple[int, bytes], bytes | None]]:
+        """Store every kept write in RocksDB; yields ((partition, encoded key), encoded value or
+        None for a delete) as each is stored. The database of a partition is looked up once."""
         unsent, self.unsent = self.unsent, {}
-        databases, unproduced = self.data._db_for_partition, self.unproduced
+        databases: dict[int, Any] = {}
         for (partition, key), value in unsent.items():
+            db = databases.get(partition)
+            if db is None:
+                db = databases[partition] = self.data._db_for_partition(partition)
             raw_key = encode(key)
             if value is DELETED:
-                databases(partition).delete(raw_key)
-                unproduced[(partition, raw_key)] = None
+                db.delete(raw_key)
+                yield (partition, raw_key), None
             else:
                 raw_value = encode(value)
-                databases(partition).put(raw_key, raw_value)
-                unproduced[(partition, raw_key)] = raw_value
+                db.put(raw_key, raw_value)
+                yield (partition, raw_key), raw_value
 
     def send_changelog(self) -> int:
         """Store and produce the changelog record of every key written since the last call (its
         last value); returns how many records."""
-        self.write_local()
-        if not self.unproduced:
-            return 0
-        unproduced, self.unproduced = self.unproduced, {}
         produce, topic = self._producer.produce, self._changelog
-        for (partition, raw_key), raw_value in unproduced.items():
-            produce(topic, raw_key, raw_value, partition)
-        return len(unproduced)
+        sent = 0
+        if self.unproduced:  # stored by a partition walk since the last round
+            unproduced, self.unproduced = self.unproduced, {}
+            for (partition, raw_key), raw_value in unproduced.items():
+                produce(topic, raw_key, raw_value, partition)
+            sent = len(unproduced)
+        if self.unsent:  # one pass: stored, then produced, key by key
+            for (partition, raw_key), raw_value in self._store_unsent():
+                produce(topic, raw_key, raw_value, partition)
+                sent += 1
+        return sent
