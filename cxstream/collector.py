@@ -9,8 +9,8 @@ Faust, aiokafka and the stages hold (~220,000). In the 200k-touchpoint bench mix
 took 5.1-5.5 s of a 23 s run, about a fifth of the worker (BENCHMARKS.md).
 
 With a young threshold of 50,000 a pass runs ~70 times less often, and most records are gone
-(freed by reference counting, which needs no collector) before one does: 0.1-0.3 s of
-collection in the same run, apart from the full collections Faust itself asks for when it
+(freed by reference counting, which needs no collector) before one does: 1.3-2.5 s of
+collection in the same run, most of it the full collections Faust itself asks for when it
 opens and closes table partitions. Memory: at most that many more young container objects
 waiting (a few MiB). 0 keeps Python's own thresholds.
 """

@@ -106,16 +106,6 @@ class FastProducer:
         """Queue one record from synchronous code (a table write). Returns at once unless the
         queue is full; then it waits for room, serving deliveries, holding the event loop: the
         stages' sends (:meth:`send`) wait first, without holding it, so this is rare."""
-        if headers is None and partition is not None:  # a changelog record: the common case, one call
-            try:
-                self._producer.produce(topic, value, key, partition)
-            except BufferError:  # full: serve deliveries, then the loop below retries
-                self._producer.poll(0.1)
-            else:
-                self.produced += 1
-                if self.produced % 1000 == 0:
-                    self._producer.poll(0)
-                return
         while not self._try(topic, key, value, partition, headers):
             self._producer.poll(0.1)
 

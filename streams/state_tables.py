@@ -146,6 +146,8 @@ class ChangelogTable(MutableMapping[str, Any]):
         last value); returns how many records."""
         produce, topic = self._producer.produce, self._changelog
         sent = 0
+        # A key stored by a walk and written again since goes out twice, older value first:
+        # compaction and recovery keep the last.
         if self.unproduced:  # stored by a partition walk since the last round
             unproduced, self.unproduced = self.unproduced, {}
             for (partition, raw_key), raw_value in unproduced.items():
