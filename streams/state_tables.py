@@ -12,7 +12,8 @@ times in a second (a window cell, an alert state) sent a changelog record every 
 - a key lives in the database of the partition whose record wrote it (Faust's rule: the stages
   only ever write a key from its own partition), found through ``current_event()`` as Faust
   does, so the stages' code and the tests' dict tables are unchanged;
-- a write is kept, as written, in :attr:`ChangelogTable.unsent` (reads see it there) until
+- a write is kept, as written, in :attr:`ChangelogTable.unsent` (reads see it there; a typed
+  view's object is kept unconverted, see :class:`Unconverted`) until
   :meth:`ChangelogTable.send_changelog`, which the confirmation round (streams/acking.py) calls
   *before* it flushes the producer and marks events done: each key's last value is encoded once,
   with Faust's own JSON (orjson), so the bytes in RocksDB and in the changelog are exactly those
@@ -29,7 +30,7 @@ its partitions' databases and their options; this only reads and writes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import orjson
@@ -59,6 +60,22 @@ decode = orjson.loads
 DELETED: Any = object()
 
 
+class Unconverted:
+    """A value written through a typed view (streams/table_views.py), kept as the view's object
+    until the round converts it to its JSON form: a window cell or an alert state written on
+    every record is converted once a round, not once a write (the merge stage converted every
+    partition's partial of a cell on each partial it received)."""
+
+    __slots__ = ("value", "to_json")
+
+    def __init__(self, value: Any, to_json: Callable[[Any], Any]) -> None:
+        self.value = value
+        self.to_json = to_json
+
+    def json(self) -> Any:
+        return self.to_json(self.value)
+
+
 class ChangelogTable(MutableMapping[str, Any]):
     """A Faust table's partitions read and written directly; writes kept until the round."""
 
@@ -84,7 +101,7 @@ class ChangelogTable(MutableMapping[str, Any]):
         if value is self:
             raw = self.data._db_for_partition(partition).get(encode(key))
             return DELETED if raw is None else decode(raw)
-        return value
+        return value.json() if type(value) is Unconverted else value
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self._stored(self._partition(), key)
@@ -101,6 +118,11 @@ class ChangelogTable(MutableMapping[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.unsent[(self._partition(), key)] = value
+
+    def set_unconverted(self, key: str, value: Any, to_json: Callable[[Any], Any]) -> None:
+        """Write ``value``, converted by ``to_json`` only when the round (or a partition walk)
+        stores it. The caller must not change ``value`` in place without writing it again."""
+        self.unsent[(self._partition(), key)] = Unconverted(value, to_json)
 
     def __delitem__(self, key: str) -> None:
         partition = self._partition()
@@ -137,7 +159,7 @@ class ChangelogTable(MutableMapping[str, Any]):
                 db.delete(raw_key)
                 yield (partition, raw_key), None
             else:
-                raw_value = encode(value)
+                raw_value = encode(value.json() if type(value) is Unconverted else value)
                 db.put(raw_key, raw_value)
                 yield (partition, raw_key), raw_value
 

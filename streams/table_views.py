@@ -61,13 +61,19 @@ class CachedTableView(TableView[V]):
     :meth:`forget` is called whenever the worker's partitions change (another worker may have
     changed a key meanwhile; recovery rewrites the store). A value read here is the cached
     object itself: a caller that changes it must write it back (the stages always do, in the
-    same record; an exception there ends the worker, and the cache with it)."""
+    same record; an exception there ends the worker, and the cache with it). Over a table that
+    converts values at its round, what is converted is the object as it is then: the same
+    rule (every change written back) makes that the value last written."""
 
     def __init__(self, table: MutableMapping[str, Any], encode: Callable[[V], Any], decode: Callable[[Any], V],
                  limit: int = 10_000) -> None:
         super().__init__(table, encode, decode)
         self._cache: dict[str, V] = {}
         self._limit = limit
+        # A table that converts a written value at its round (streams/state_tables.py) is given
+        # the object itself: a key written on every record is converted once a round.
+        self._set_unconverted: Callable[[str, V, Callable[[V], Any]], None] | None = getattr(
+            table, "set_unconverted", None)
 
     def forget(self) -> None:
         """Drop every cached value: the next read of each key decodes the table's."""
@@ -101,7 +107,10 @@ class CachedTableView(TableView[V]):
         return super().pop(key, *default)
 
     def __setitem__(self, key: str, value: V) -> None:
-        super().__setitem__(key, value)
+        if self._set_unconverted is not None:
+            self._set_unconverted(key, value, self._encode)
+        else:
+            super().__setitem__(key, value)
         self._remember(key, value)
 
     def __delitem__(self, key: str) -> None:

@@ -153,3 +153,43 @@ def test_writes_are_kept_until_the_round_but_a_partition_walk_sees_them(app: fau
     table.send_changelog()
     topic = "cxstream-unit-tables-t-changelog"
     assert sorted(producer.records, key=lambda r: r[1] or b"") == [(topic, b'"a"', b"[2]", 1), (topic, b'"b"', None, 1)]
+
+
+def test_a_cached_view_s_values_are_converted_once_a_round_to_the_json_it_would_have_written(app: faust.App) -> None:
+    from cxstream.streams.table_views import CachedTableView
+
+    producer = _Producer()
+    table = ChangelogTable(app.Table("t", partitions=2), producer)  # type: ignore[arg-type]
+    conversions: list[dict[str, int]] = []
+
+    def to_json(value: dict[str, int]) -> list[Any]:
+        conversions.append(dict(value))
+        return [[k, v] for k, v in sorted(value.items())]
+
+    view = CachedTableView(table, to_json, lambda raw: {k: v for k, v in raw})
+    with _Record(1):
+        cell = view.get("cell") or {}
+        for n in range(5):  # a key changed and written back on every record
+            cell[f"d{n}"] = n
+            view["cell"] = cell
+        assert conversions == []  # nothing converted before the round
+        assert table["cell"] == [["d0", 0], ["d1", 1], ["d2", 2], ["d3", 3], ["d4", 4]]  # a read of the table converts
+        view.forget()  # a read past the view's cache gets the value last written
+        assert view["cell"] == {"d0": 0, "d1": 1, "d2": 2, "d3": 3, "d4": 4}
+        view["other"] = {"x": 1}
+        del view["other"]
+    conversions.clear()
+    assert table.send_changelog() == 2
+    assert len(conversions) == 1  # once for five writes
+    topic = "cxstream-unit-tables-t-changelog"
+    assert sorted(producer.records, key=lambda r: r[1] or b"") == [
+        (topic, b'"cell"', encode([["d0", 0], ["d1", 1], ["d2", 2], ["d3", 3], ["d4", 4]]), 1),
+        (topic, b'"other"', None, 1)]
+    assert table.data._db_for_partition(1).get(encode("cell")) == encode([[k, v] for k, v in sorted(cell.items())])
+    # A partition walk stores (and converts) what was written since the round.
+    from cxstream.streams.partition_keys import partition_keys
+    with _Record(1):
+        cell["d5"] = 5
+        view["cell"] = cell
+        assert partition_keys(table, 1, lambda _key: 1) == ["cell"]
+        assert table.data._db_for_partition(1).get(encode("cell")) == encode([[k, v] for k, v in sorted(cell.items())])
