@@ -64,11 +64,6 @@ def _partials_to_json(partials: dict[int, Partial]) -> dict[str, list[Any]]:
     return out
 
 
-def score_key(window_cell: str, domain: str) -> str:
-    """The cx.scores.v1 key (and a dirty mark here): the window cell's fields and the domain."""
-    return json.dumps([*json.loads(window_cell), domain])
-
-
 class MergeStage(Stage):
     """Wires partial merging to its table and the scores topic."""
 
@@ -84,7 +79,8 @@ class MergeStage(Stage):
         # Every read, write and delete of the table goes through this view, which keeps the
         # decoded partials of the cells being updated (see CachedTableView).
         self.partials = CachedTableView(self.table, _partials_to_json, _partials_from_json)
-        self.dirty = DirtyKeys()
+        #: (window cell, measure) changed since the last tick of its partition.
+        self.dirty: DirtyKeys[tuple[str, str]] = DirtyKeys()
         self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
 
@@ -113,7 +109,7 @@ class MergeStage(Stage):
         else:  # a replay: the scores it caused may not have gone out before a crash
             domains = set(partial.counts)
         for domain in domains:
-            self.dirty.mark(message.partition, score_key(window, domain))
+            self.dirty.mark(message.partition, (window, domain))
 
     def sweep(self, partition: int, now_ms: int) -> int:
         """Forget windows of this partition older than stage B's horizon plus a margin, so stage
@@ -129,25 +125,22 @@ class MergeStage(Stage):
     async def _flush(self, partition: int) -> None:
         n = self.topics.partitions
         keys = self.dirty.take(partition, lambda: [
-            score_key(k, measure)
+            (k, measure)
             for k in partition_keys(self.table, partition, lambda k: home_partition(k.encode(), n))
             for measure in measures(merge_partials(self.partials.get(k) or {}))
         ])
-        merged_cells: dict[str, Any] = {}
-        for key in sorted(keys):
-            window_start, agency, service, channel, measure = json.loads(key)
-            window = json.dumps([window_start, agency, service, channel])
-            if window not in merged_cells:
-                stored = self.partials.get(window)
-                merged_cells[window] = merge_partials(stored) if stored else None
-            merged = merged_cells[window]
-            if merged is not None:
-                await self._publish(window_start, agency, service, channel, measure, merged)
-        # One alert input per window cell, with every measure (the alert stage skips what it has).
-        for window, merged in merged_cells.items():
-            if merged is None:
-                continue
+        changed: dict[str, list[str]] = {}
+        for window, measure in sorted(keys):
+            changed.setdefault(window, []).append(measure)
+        for window, changed_measures in changed.items():
+            stored = self.partials.get(window)
+            if not stored:
+                continue  # swept since it changed
+            merged = merge_partials(stored)
             window_start, agency, service, channel = json.loads(window)
+            for measure in changed_measures:
+                await self._publish(window_start, agency, service, channel, measure, merged)
+            # One alert input per window cell, with every measure (the alert stage skips what it has).
             alert_key, alert_value = alert_input(window_start, agency, service, channel, merged.version,
                                                  alert_measures(merged))
             await self.topics.alert_input.send(key=alert_key, value=alert_value)

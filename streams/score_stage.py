@@ -109,7 +109,7 @@ class ScoreStage(Stage):
         # Every read, write and delete of the cells goes through this view, which keeps the decoded
         # state of the cells being filled (see CachedTableView); states are never changed in place.
         self.cells = CachedTableView(self.cell_table, _cell_to_json, _cell_from_json)
-        self.dirty = DirtyKeys()
+        self.dirty: DirtyKeys[str] = DirtyKeys()
         self.horizon_ms = scoring_horizon_ms(settings)
         self.ticks_topic = topics.ticks.get_topic_name()
 
