@@ -123,6 +123,28 @@ def check_touchpoint(datum: Mapping[str, Any], now_ms: int) -> Touchpoint:
     return record
 
 
+def touchpoint_is_valid(datum: Mapping[str, Any], now_ms: int) -> bool:
+    """Whether a decoded Avro touchpoint keeps every rule, at a glance: the same rules as
+    :func:`check_touchpoint` in one expression, ~0.8 us where building the record as well takes
+    ~4 (the tests compare the two on valid and broken datums). The worker checks every
+    touchpoint it reads with this and reads the datum itself; :func:`check_touchpoint` then
+    names the broken rules of one that fails."""
+    get = datum.get
+    touchpoint_id, occurred_at, agency, service = get("touchpoint_id"), get("occurred_at"), get("agency"), get("service")
+    outcome, wait, handle, offered = get("outcome"), get("wait_seconds"), get("handle_seconds"), get("survey_offered")
+    channel = get("channel")
+    return bool(
+        type(touchpoint_id) is str and 0 < len(touchpoint_id) <= MAX_ID_LENGTH and touchpoint_id.strip()
+        and type(agency) is str and 0 < len(agency) <= MAX_NAME_LENGTH and agency.strip()
+        and type(service) is str and 0 < len(service) <= MAX_NAME_LENGTH and service.strip()
+        and type(channel) is str and channel in _AVRO_CHANNELS
+        and (outcome is None or (type(outcome) is str and outcome in _AVRO_OUTCOMES))
+        and type(occurred_at) is int and EARLIEST_MS <= occurred_at <= now_ms + MAX_FUTURE_MS
+        and (wait is None or (type(wait) is int and 0 <= wait <= MAX_SECONDS))
+        and (handle is None or (type(handle) is int and 0 <= handle <= MAX_SECONDS))
+        and (offered is None or type(offered) is bool))
+
+
 def check_feedback(datum: Mapping[str, Any], now_ms: int, redact: Redactor = _no_redaction) -> Feedback:
     """A valid Feedback from a decoded Avro datum (times already epoch ms)."""
     errors = _Errors()

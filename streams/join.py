@@ -68,6 +68,10 @@ class JoinResult:
     late: bool = False
 
 
+#: on_touchpoint's scope when the caller does not give it.
+_UNKNOWN: Any = object()
+
+
 class Join:
     """The join's state transitions. Idempotent: replaying an input yields the same outputs."""
 
@@ -92,18 +96,23 @@ class Join:
         self.keys_of_scope = keys_of_scope or (lambda scope: [k for k in self.pending if self.scope_of(k) == scope])
         self._next_due: dict[Hashable, float] = {}
 
-    def on_touchpoint(self, touchpoint_id: str, stored: StoredTouchpoint, now_ms: int) -> list[JoinResult]:
+    def on_touchpoint(self, touchpoint_id: str, stored: StoredTouchpoint, now_ms: int,
+                      scope: Hashable = _UNKNOWN) -> list[JoinResult]:
         """Remember a touchpoint (the first one wins) and release the feedback waiting for it.
 
         The released results are kept with the touchpoint: when the same message is replayed after
         a crash (same ``source``), they are released again, since their first emission may have
-        been lost with the crash while the state change survived."""
+        been lost with the crash while the state change survived. ``scope``: the touchpoint's
+        scope if the caller knows it; then ``pending`` is not read while nothing can wait there
+        (the worker: one store read fewer for nearly every touchpoint)."""
         known = self.touchpoints.get(touchpoint_id)
         if known is not None:
             if stored.source is not None and known.source == stored.source:
                 return list(known.released)
             return []
-        waiting = self.pending.pop(touchpoint_id, ())
+        # A scope whose next deadline is known to be never holds no feedback (see expire()).
+        nothing_waits = scope is not _UNKNOWN and self._next_due.get(scope) == math.inf
+        waiting = () if nothing_waits else self.pending.pop(touchpoint_id, ())
         released = tuple(_result(f, stored.attribution, True, now_ms - f.received_at) for f in waiting)
         # dataclasses.replace costs a few us; most touchpoints release nothing.
         self.touchpoints[touchpoint_id] = replace(stored, released=released) if released or stored.released else stored

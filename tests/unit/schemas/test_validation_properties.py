@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from cxstream.schemas.codec import Codec
 from cxstream.schemas.errors import ValidationError
-from cxstream.schemas.validation import check_feedback, check_touchpoint, feedback_from_json, touchpoint_from_json
+from cxstream.schemas.validation import (
+    check_feedback,
+    check_touchpoint,
+    feedback_from_json,
+    touchpoint_from_json,
+    touchpoint_is_valid,
+)
 from cxstream.vocabulary import CHANNELS, DOMAINS, DRIVERS, OUTCOMES, TRANSACTION_POINTS, TRUST_SCALES, TRUST_VALUES
 
 NOW = 1_795_615_800_000
@@ -115,3 +121,39 @@ def test_any_feedback_json_is_a_record_or_named_rules_and_accepted_ones_survive_
         return
     decoded = CODEC.decode(CODEC.encode_record(record))[1]
     assert check_feedback(decoded, NOW) == record
+
+
+touchpoint_datums = _broken(st.fixed_dictionaries({
+    "touchpoint_id": ids, "occurred_at": st.integers(946_684_800_000, NOW + 86_400_000), "agency": names,
+    "service": names, "channel": st.sampled_from((*CHANNELS, "unknown")),
+}, optional={
+    "outcome": st.sampled_from((*OUTCOMES, "unknown")), "wait_seconds": st.integers(0, 2**31 - 1),
+    "handle_seconds": st.integers(0, 2**31 - 1), "survey_offered": st.booleans(),
+}), ("touchpoint_id", "occurred_at", "agency", "service", "channel", "outcome", "wait_seconds",
+     "handle_seconds", "survey_offered"))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(touchpoint_datums | st.dictionaries(st.sampled_from(("touchpoint_id", "occurred_at", "agency", "service",
+                                                             "channel")), json_values))
+def test_the_touchpoint_glance_accepts_exactly_what_the_rules_accept(datum: dict[str, Any]) -> None:
+    try:
+        check_touchpoint(datum, NOW)
+    except ValidationError:
+        assert not touchpoint_is_valid(datum, NOW)
+        return
+    # Accepted by the rules: the glance accepts it too (it may decline only values of a subclass
+    # of str, int or bool, which Avro never decodes).
+    assert touchpoint_is_valid(datum, NOW) or any(type(v) not in (str, int, bool, type(None)) for v in datum.values())
+
+
+def test_the_touchpoint_glance_declines_each_broken_rule() -> None:
+    good = {"touchpoint_id": "tp-1", "occurred_at": NOW, "agency": "VA", "service": "Benefits", "channel": "computer",
+            "outcome": "completed", "wait_seconds": 3, "handle_seconds": 4, "survey_offered": True}
+    assert touchpoint_is_valid(good, NOW)
+    for field, value in [("touchpoint_id", " "), ("touchpoint_id", "x" * 65), ("agency", ""), ("agency", "a" * 129),
+                         ("service", None), ("channel", "carrier_pigeon"), ("outcome", "maybe"), ("occurred_at", True),
+                         ("occurred_at", 946_684_799_999), ("occurred_at", NOW + 86_400_001),
+                         ("wait_seconds", -1), ("wait_seconds", 2**31), ("handle_seconds", False),
+                         ("survey_offered", 1), ("occurred_at", None)]:
+        assert not touchpoint_is_valid({**good, field: value}, NOW), (field, value)

@@ -152,3 +152,31 @@ def test_a_forgotten_scope_is_scanned_again() -> None:
     assert join.expire(now_ms=WAIT, scope="a") == []  # believed empty: the scan is skipped
     join.forget_scopes(["a"])
     assert [r.feedback_id for r in join.expire(now_ms=WAIT, scope="a")] == ["fb-1"]
+
+
+class _CountingPops(dict):  # type: ignore[type-arg]
+    """A dict that counts its pops (a store read of the join's pending table)."""
+
+    pops = 0
+
+    def pop(self, *args):  # type: ignore[no-untyped-def]
+        self.pops += 1
+        return super().pop(*args)
+
+
+def test_a_touchpoint_of_a_scope_known_to_hold_no_feedback_does_not_read_pending() -> None:
+    pending = _CountingPops()
+    join = Join({}, pending, WAIT, scope_of=lambda touchpoint_id: touchpoint_id[-1])
+    join.on_touchpoint("tp-1a", _tp(), now_ms=0, scope="a")
+    assert pending.pops == 1  # unknown scope: read
+    join.expire(now_ms=0, scope="a")  # scanned: nothing waits in "a"
+    join.on_touchpoint("tp-2a", _tp(), now_ms=0, scope="a")
+    join.on_touchpoint("tp-3a", _tp(), now_ms=0)  # the caller does not say its scope: read
+    assert pending.pops == 2
+    join.on_feedback(_fb("fb-1", touchpoint_id="tp-4a"), now_ms=0)  # now something waits in "a"
+    assert join.on_touchpoint("tp-4a", _tp(), now_ms=5, scope="a") == [JoinResult("fb-1", PHONE, True, 5)]
+    assert pending.pops == 3
+    join.expire(now_ms=10, scope="a")
+    join.forget_scopes(["a"])  # reassigned: unknown again, read
+    join.on_touchpoint("tp-5a", _tp(), now_ms=10, scope="a")
+    assert pending.pops == 4
